@@ -1,0 +1,76 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { publicRoute } from './auth/decorators.js';
+import { installGuard } from './auth/guard.js';
+import { getDummyHash } from './auth/passwords.js';
+import { AuthRoutes } from './auth/routes.js';
+import { createTokens } from './auth/tokens.js';
+import { BookRoutes } from './books/routes.js';
+import { type Clock, systemClock } from './clock.js';
+import type { Config } from './config.js';
+import { createDatabase, type Db } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { HealthRoutes } from './health/routes.js';
+import { clientErrorHandler, installErrorHandling } from './http/errors.js';
+import { docsUi, openapi } from './http/openapi.js';
+import { mountRoutes } from './http/route.js';
+import { security } from './http/security.js';
+
+export interface AppOptions {
+  /** The validated configuration, with the JWT secret already resolved. */
+  config: Config & { readonly jwtSecret: string };
+  clock?: Clock;
+  logger?: FastifyServerOptions['logger'];
+  /** An open database to use instead of opening config.database; the app closes it either way. */
+  db?: Db;
+}
+
+export const BODY_LIMIT = 100 * 1024;
+
+/**
+ * Builds the whole API without listening: the server entry listens, tests
+ * call `inject`. Migrations run before the first route is mounted.
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: BODY_LIMIT,
+    requestTimeout: 30_000,
+    clientErrorHandler,
+    ajv: { customOptions: { removeAdditional: 'all', coerceTypes: 'array', useDefaults: true } },
+  });
+
+  const db = options.db ?? createDatabase(config.database);
+  app.addHook('onClose', async () => db.destroy());
+  await migrateToLatest(db);
+  void getDummyHash(); // computed now so the first unknown-user login is not faster than the rest
+
+  installErrorHandling(app);
+  await app.register(security, { corsOrigins: config.corsOrigins });
+  await app.register(openapi);
+  await app.register(docsUi);
+
+  const tokens = createTokens({
+    secret: config.jwtSecret,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    ttlSeconds: config.accessTokenTtl,
+    clock,
+  });
+
+  // Every route in this context goes through the guard: deny by default.
+  await app.register(async (api) => {
+    installGuard(api, { db, tokens });
+    mountRoutes(api, new HealthRoutes({ db }));
+    mountRoutes(api, new AuthRoutes({ db, tokens, clock }));
+    mountRoutes(api, new BookRoutes({ db, clock }));
+    api.get(
+      '/openapi.json',
+      { schema: { hide: true } },
+      publicRoute(async () => app.swagger()),
+    );
+  });
+
+  return app;
+}

@@ -1,0 +1,108 @@
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify';
+import type { Db } from '../db/database.js';
+import { errors } from '../errors.js';
+import { ErrorResponse } from '../http/schemas.js';
+import { findByPublicId } from '../users/repository.js';
+import type { AuthUser } from '../users/user.js';
+import { authOf } from './decorators.js';
+import type { AuthMode, RouteAuth } from './requirement.js';
+import type { Tokens } from './tokens.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the guard before the body is read; null on public routes and anonymous optional ones. */
+    user: AuthUser | null;
+  }
+  interface FastifyContextConfig {
+    /** The route's auth requirement, as recorded by its decorator. */
+    auth?: RouteAuth;
+  }
+}
+
+export interface GuardDeps {
+  db: Db;
+  tokens: Tokens;
+}
+
+/**
+ * Enforces the decorators for every route registered in this context:
+ * a route whose handler carries no decorator fails at start-up (deny by
+ * default), and every other route gets an onRequest hook, which Fastify runs
+ * before it reads or parses the body.
+ */
+export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
+  app.decorateRequest('user', null);
+  const hooks: Record<AuthMode, onRequestAsyncHookHandler | undefined> = {
+    public: undefined,
+    optional: authenticator(deps, 'optional'),
+    token: authenticator(deps, 'token'),
+    admin: authenticator(deps, 'admin'),
+  };
+
+  app.addHook('onRoute', (route) => {
+    const auth = authOf(route.handler);
+    if (!auth) {
+      throw new Error(
+        `${String(route.method)} ${route.url} has no auth decorator: wrap its handler in ` +
+          'tokenRequired, adminRequired or optionalToken, or mark it publicRoute',
+      );
+    }
+    route.config = { ...route.config, auth };
+    const hook = hooks[auth.mode];
+    // A new array: Fastify's automatic HEAD route shares the original options.
+    if (hook) route.onRequest = [hook, ...toArray(route.onRequest)];
+    documentAuth(route, auth.mode);
+  });
+}
+
+function authenticator(deps: GuardDeps, mode: Exclude<AuthMode, 'public'>): onRequestAsyncHookHandler {
+  return async function authenticate(req) {
+    const token = readToken(req);
+    if (token === undefined) {
+      if (mode === 'optional') return;
+      throw errors.tokenMissing();
+    }
+    const claims = deps.tokens.verify(token);
+    const user = await findByPublicId(deps.db, claims.sub);
+    if (!user) throw errors.userNotFound();
+    if (mode === 'admin' && !user.admin) throw errors.adminRequired();
+    req.user = user;
+  };
+}
+
+const BEARER = /^Bearer +(\S+) *$/i;
+
+/**
+ * RFC 6750 §2.1 `Authorization: Bearer`, or the original tutorial's
+ * `x-access-token`. Never the query string or a cookie (RFC 6750 §5.3).
+ */
+export function readToken(req: FastifyRequest): string | undefined {
+  const header = req.headers['x-access-token'];
+  if (typeof header === 'string' && header !== '') return header.trim();
+  const authorization = req.headers.authorization;
+  if (authorization === undefined) return undefined;
+  return BEARER.exec(authorization)?.[1];
+}
+
+function toArray<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+const SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, { accessToken: [] }];
+
+/** Every route's OpenAPI entry states its auth requirement and the errors that come with it. */
+function documentAuth(route: RouteOptions, mode: AuthMode): void {
+  const schema = { ...route.schema };
+  const responses = { ...(schema.response as Record<string, unknown> | undefined) };
+  if (mode === 'public') {
+    schema.security = [];
+  } else {
+    schema.security = mode === 'optional' ? [{}, ...SECURITY] : SECURITY;
+    responses[401] ??= { ...ErrorResponse, description: 'Token missing, invalid or expired' };
+    responses[404] ??= { ...ErrorResponse, description: 'Not found' };
+    if (mode === 'admin') responses[403] ??= { ...ErrorResponse, description: 'Admin privileges required' };
+  }
+  schema.response = responses;
+  route.schema = schema;
+}

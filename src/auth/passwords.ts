@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import { type Algorithm, hash, parseOptions, verify } from '@node-rs/argon2';
+
+/** OWASP Password Storage Cheat Sheet minimum for argon2id: 19 MiB, 2 passes, 1 lane. */
+export const ARGON2_PARAMS = {
+  algorithm: 2 as Algorithm, // Argon2id (the package exports it as an ambient const enum)
+  memoryCost: 19456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+
+/** Hashing runs on libuv's thread pool, so a login never blocks other requests. */
+export function hashPassword(password: string): Promise<string> {
+  return hash(password, ARGON2_PARAMS);
+}
+
+export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  try {
+    return await verify(passwordHash, password);
+  } catch {
+    // A malformed stored hash must never let anyone in, nor crash a login.
+    return false;
+  }
+}
+
+/** True when a stored hash was made with weaker parameters than today's. */
+export function needsRehash(passwordHash: string): boolean {
+  try {
+    const p = parseOptions(passwordHash);
+    return (
+      p.algorithm !== ARGON2_PARAMS.algorithm ||
+      p.memoryCost < ARGON2_PARAMS.memoryCost ||
+      p.timeCost < ARGON2_PARAMS.timeCost
+    );
+  } catch {
+    return true;
+  }
+}
+
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * A hash of a random password, verified when the username is unknown so that
+ * "no such user" costs the same time as "wrong password".
+ */
+export function getDummyHash(): Promise<string> {
+  dummyHash ??= hashPassword(randomBytes(32).toString('base64'));
+  return dummyHash;
+}

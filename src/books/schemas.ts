@@ -1,0 +1,102 @@
+import { type Static, Type } from 'typebox';
+import { ErrorResponse, IdString, MessageResponse } from '../http/schemas.js';
+
+export const TEXT = { minLength: 1, maxLength: 256 } as const;
+// At least one visible character: "   " is not a title.
+const Text = Type.String({ ...TEXT, pattern: '\\S' });
+
+export const Book = Type.Object({
+  id: Type.Integer(),
+  title: Type.String(),
+  author: Type.String(),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+});
+export type Book = Static<typeof Book>;
+
+/** Owner, ids and timestamps come from the server; anything else a client sends is dropped. */
+const NewBook = Type.Object({ title: Text, author: Text }, { additionalProperties: false });
+const BookChanges = Type.Object(
+  { title: Type.Optional(Text), author: Type.Optional(Text) },
+  { additionalProperties: false, minProperties: 1 },
+);
+const BookParams = Type.Object({ id: IdString });
+
+export const MAX_PAGE = 1000;
+export const DEFAULT_PAGE = 100;
+
+export const ListBooksSchema = {
+  tags: ['books'],
+  summary: 'List books, oldest first',
+  description: 'Keyset pagination: when a page is full, a `Link: <…>; rel="next"` header gives the next one.',
+  querystring: Type.Object(
+    {
+      limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE }),
+      after: Type.Optional({ ...IdString, description: 'Return books with an id greater than this' }),
+    },
+    { additionalProperties: false },
+  ),
+  response: {
+    200: Type.Object({ Books: Type.Array(Book) }, { additionalProperties: false }),
+    400: ErrorResponse,
+  },
+} as const;
+
+export const AddBookSchema = {
+  tags: ['books'],
+  summary: 'Add a book (the original tutorial route)',
+  body: NewBook,
+  response: {
+    200: { ...MessageResponse, description: 'new book created' },
+    400: { ...ErrorResponse, description: 'Invalid input!' },
+    409: { ...ErrorResponse, description: 'Book with same title already exists!' },
+  },
+} as const;
+
+export const CreateBookSchema = {
+  tags: ['books'],
+  summary: 'Create a book',
+  body: NewBook,
+  response: {
+    201: { ...Book, description: 'The created book; its URL is in Location' },
+    400: { ...ErrorResponse, description: 'Invalid input!' },
+    409: { ...ErrorResponse, description: 'Book with same title already exists!' },
+  },
+} as const;
+
+export const GetBookSchema = {
+  tags: ['books'],
+  summary: 'Get one book',
+  params: BookParams,
+  response: {
+    200: Book,
+    400: ErrorResponse,
+    404: { ...ErrorResponse, description: 'book does not exist' },
+  },
+} as const;
+
+export const UpdateBookSchema = {
+  tags: ['books'],
+  summary: "Change a book's title or author (owner or admin)",
+  params: BookParams,
+  body: BookChanges,
+  response: {
+    200: Book,
+    400: ErrorResponse,
+    403: { ...ErrorResponse, description: 'Not the owner and not an admin' },
+    404: { ...ErrorResponse, description: 'book does not exist' },
+    409: { ...ErrorResponse, description: 'Book with same title already exists!' },
+  },
+} as const;
+
+export const DeleteBookSchema = {
+  tags: ['books'],
+  summary: 'Delete a book (owner or admin)',
+  params: BookParams,
+  response: {
+    200: { ...MessageResponse, description: 'Book deleted' },
+    400: ErrorResponse,
+    403: { ...ErrorResponse, description: 'Not the owner and not an admin' },
+    404: { ...ErrorResponse, description: 'book does not exist' },
+  },
+} as const;

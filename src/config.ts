@@ -1,0 +1,131 @@
+import path from 'node:path';
+
+/** Thrown for any invalid setting; the server prints its message as one line and exits. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export type DatabaseConfig =
+  | { kind: 'sqlite'; file: string } // file ':memory:' for an in-memory database
+  | { kind: 'postgres'; url: string };
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly database: DatabaseConfig;
+  /** Where the generated JWT secret (and the default SQLite file) live. */
+  readonly dataDir: string;
+  /** Undefined when JWT_SECRET is unset: the server then generates and keeps one in dataDir. */
+  readonly jwtSecret: string | undefined;
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
+  /** Access-token lifetime in seconds. */
+  readonly accessTokenTtl: number;
+  readonly logLevel: LogLevel;
+  /** Origins allowed by CORS; empty means CORS is off. */
+  readonly corsOrigins: readonly string[];
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** RFC 7518 §3.2: an HS256 key must be at least as long as the hash output. */
+export const MIN_SECRET_BYTES = 32;
+
+/**
+ * Reads and validates the whole configuration once. Nothing else in the
+ * project reads process.env.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const database = parseDatabaseUrl(read(env, 'DATABASE_URL') ?? 'sqlite:./data/bookapi.db');
+  const dataDir = path.resolve(
+    read(env, 'DATA_DIR') ??
+      (database.kind === 'sqlite' && database.file !== ':memory:' ? path.dirname(database.file) : './data'),
+  );
+  return Object.freeze({
+    port: parsePort(read(env, 'PORT') ?? '5000'),
+    host: read(env, 'HOST') ?? '127.0.0.1',
+    database,
+    dataDir,
+    jwtSecret: checkSecret(read(env, 'JWT_SECRET')),
+    jwtIssuer: read(env, 'JWT_ISSUER') ?? 'bookapi',
+    jwtAudience: read(env, 'JWT_AUDIENCE') ?? 'bookapi',
+    accessTokenTtl: parseDuration('ACCESS_TOKEN_TTL', read(env, 'ACCESS_TOKEN_TTL') ?? '15m'),
+    logLevel: parseLogLevel(read(env, 'LOG_LEVEL') ?? 'info'),
+    corsOrigins: parseOrigins(read(env, 'CORS_ORIGINS') ?? ''),
+  });
+}
+
+/** An empty variable counts as unset, as in most shells' `VAR= cmd`. */
+function read(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+export function parseDatabaseUrl(url: string): DatabaseConfig {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (file === '') throw new ConfigError('DATABASE_URL "sqlite:" needs a file path or :memory:');
+    return { kind: 'sqlite', file: file === ':memory:' ? file : path.resolve(file) };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url };
+  throw new ConfigError(
+    'DATABASE_URL must start with sqlite: (e.g. sqlite:./data/bookapi.db) or postgres://',
+  );
+}
+
+function parsePort(value: string): number {
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) {
+    throw new ConfigError(`PORT must be a number from 0 to 65535, got "${value}"`);
+  }
+  return port;
+}
+
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** "900", "900s", "15m", "1h" or "1d" → seconds. */
+export function parseDuration(name: string, value: string): number {
+  const match = /^(\d{1,9})([smhd]?)$/.exec(value);
+  const seconds = match ? Number(match[1]) * (UNITS[match[2] || 's'] ?? 1) : 0;
+  if (seconds < 1) {
+    throw new ConfigError(`${name} must be a positive duration like 900, 90s, 15m or 1h, got "${value}"`);
+  }
+  return seconds;
+}
+
+function parseLogLevel(value: string): LogLevel {
+  const level = LOG_LEVELS.find((l) => l === value.toLowerCase());
+  if (!level) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
+  return level;
+}
+
+function parseOrigins(value: string): string[] {
+  const origins = value
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(`CORS_ORIGINS entries must look like https://example.com, got "${origin}"`);
+    }
+  }
+  return origins;
+}
+
+/**
+ * RFC 8725 §3.5: a guessable HMAC secret lets anyone mint tokens, so a short
+ * or visibly repetitive one is refused rather than merely warned about.
+ */
+export function checkSecret(secret: string | undefined): string | undefined {
+  if (secret === undefined) return undefined;
+  if (Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES) {
+    throw new ConfigError(
+      `JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes of random data (try: openssl rand -hex 32), or unset to have one generated`,
+    );
+  }
+  if (new Set(secret).size < 8) {
+    throw new ConfigError('JWT_SECRET looks repetitive; use random data (try: openssl rand -hex 32)');
+  }
+  return secret;
+}

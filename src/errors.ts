@@ -1,0 +1,68 @@
+/** Stable, machine-readable error codes; clients may switch on them. */
+export type ErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'INVALID_INPUT'
+  | 'INVALID_JSON'
+  | 'BODY_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'HEADERS_TOO_LARGE'
+  | 'BAD_REQUEST'
+  | 'INVALID_CREDENTIALS'
+  | 'TOKEN_MISSING'
+  | 'TOKEN_EXPIRED'
+  | 'TOKEN_INVALID'
+  | 'USER_NOT_FOUND'
+  | 'USER_EXISTS'
+  | 'FORBIDDEN'
+  | 'ADMIN_REQUIRED'
+  | 'BOOK_NOT_FOUND'
+  | 'BOOK_EXISTS'
+  | 'ROUTE_NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'SERVICE_UNAVAILABLE'
+  | 'INTERNAL_ERROR';
+
+/**
+ * The project's one error type. Anything that should reach a client as a 4xx
+ * (or a deliberate 503) is thrown as an ApiError; the error handler turns it
+ * into `{ message, code }` and adds its headers.
+ */
+export class ApiError extends Error {
+  override name = 'ApiError';
+
+  constructor(
+    readonly statusCode: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** RFC 6750 §3: a bare challenge when no token came, error="invalid_token" when a bad one did. */
+const CHALLENGE = 'Bearer realm="bookapi"';
+const INVALID_TOKEN_CHALLENGE = 'Bearer realm="bookapi", error="invalid_token"';
+
+export const errors = {
+  tokenMissing: () =>
+    new ApiError(401, 'TOKEN_MISSING', 'A valid token is missing!', { 'www-authenticate': CHALLENGE }),
+  tokenExpired: () =>
+    new ApiError(401, 'TOKEN_EXPIRED', 'Token has expired!', {
+      'www-authenticate': `${INVALID_TOKEN_CHALLENGE}, error_description="The token has expired"`,
+    }),
+  tokenInvalid: () =>
+    new ApiError(401, 'TOKEN_INVALID', 'Invalid token!', { 'www-authenticate': INVALID_TOKEN_CHALLENGE }),
+  /** One answer for a missing field, an unknown user and a wrong password, so none reveals which. */
+  invalidCredentials: () =>
+    new ApiError(401, 'INVALID_CREDENTIALS', 'Could not verify!', { 'www-authenticate': CHALLENGE }),
+  userNotFound: () => new ApiError(404, 'USER_NOT_FOUND', 'User not found!'),
+  userExists: () => new ApiError(409, 'USER_EXISTS', 'User already exists!'),
+  adminRequired: () => new ApiError(403, 'ADMIN_REQUIRED', 'Admin privileges required!'),
+  notBookOwner: () =>
+    new ApiError(403, 'FORBIDDEN', 'Only the owner of this book or an admin may change it!'),
+  bookNotFound: () => new ApiError(404, 'BOOK_NOT_FOUND', 'book does not exist'),
+  bookExists: () => new ApiError(409, 'BOOK_EXISTS', 'Book with same title already exists!'),
+  invalidInput: (message = 'Invalid input!') => new ApiError(400, 'INVALID_INPUT', message),
+  unavailable: () => new ApiError(503, 'SERVICE_UNAVAILABLE', 'Service unavailable', { 'retry-after': '5' }),
+};

@@ -1,0 +1,107 @@
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, type ErrorCode, errors } from '../errors.js';
+
+/** Fastify's own 4xx errors, renamed to the project's codes and plain messages. */
+const FASTIFY_ERRORS: Record<string, { code: ErrorCode; message?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    code: 'BODY_TOO_LARGE',
+    message: 'Request body is too large (limit: 100 KB)',
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    message: 'Unsupported Content-Type: send application/json',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: 'BAD_REQUEST',
+    message: 'Content-Length does not match the body',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    code: 'INVALID_JSON',
+    message: 'Body is empty but Content-Type is application/json',
+  },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'INVALID_JSON', message: 'Malformed JSON body' },
+  FST_ERR_CTP_MALFORMED_JSON: { code: 'INVALID_JSON', message: 'Malformed JSON body' },
+};
+
+/** Database faults that mean "try again shortly", not "bug". */
+const UNAVAILABLE = new Set([
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  '57P01',
+  '57P03',
+  '53300',
+]);
+
+/**
+ * The one place that turns errors into answers: ApiError as thrown, Fastify's
+ * 4xx mapped to our codes, anything else a generic 500 that is logged with
+ * its stack and never shows it.
+ */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | ApiError, req, reply) => {
+    const answer = toApiError(error, req);
+    if (answer.statusCode >= 500) {
+      req.log.error({ err: error }, 'request failed');
+    } else {
+      req.log.info({ code: answer.code, status: answer.statusCode }, answer.message);
+    }
+    return sendError(reply, answer);
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    sendError(
+      reply,
+      new ApiError(404, 'ROUTE_NOT_FOUND', `Route ${req.method} ${req.url.split('?')[0]} not found`),
+    ),
+  );
+}
+
+export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
+  return reply
+    .code(error.statusCode)
+    .headers(error.headers)
+    .type('application/json; charset=utf-8')
+    .send({ message: error.message, code: error.code });
+}
+
+function toApiError(error: FastifyError | ApiError, req: FastifyRequest): ApiError {
+  if (error instanceof ApiError) return error;
+  if ('validation' in error && error.validation) {
+    const custom = req.routeOptions.config.invalidInput;
+    return custom ? custom() : new ApiError(400, 'VALIDATION_FAILED', error.message);
+  }
+  const known = error.code ? FASTIFY_ERRORS[error.code] : undefined;
+  const status = error.statusCode ?? 500;
+  if (known) return new ApiError(status, known.code, known.message ?? error.message);
+  if (error instanceof SyntaxError && status === 400)
+    return new ApiError(400, 'INVALID_JSON', 'Malformed JSON body');
+  if (status >= 400 && status < 500) {
+    return new ApiError(status, status === 405 ? 'METHOD_NOT_ALLOWED' : 'BAD_REQUEST', error.message);
+  }
+  if (error.code && UNAVAILABLE.has(error.code)) return errors.unavailable();
+  return new ApiError(500, 'INTERNAL_ERROR', 'Internal server error');
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (oversized
+ * headers, garbage on the wire), answered in the same JSON shape.
+ */
+export function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+  const [status, code, message]: [number, ErrorCode, string] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'HEADERS_TOO_LARGE', 'Request headers are too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'BAD_REQUEST', 'Request timed out']
+        : [400, 'BAD_REQUEST', 'Malformed HTTP request'];
+  const body = JSON.stringify({ message, code });
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
