@@ -14,6 +14,7 @@ import { clientErrorHandler, installErrorHandling } from './http/errors.js';
 import { docsUi, openapi } from './http/openapi.js';
 import { mountRoutes } from './http/route.js';
 import { security } from './http/security.js';
+import { validatorCompiler } from './http/validation.js';
 
 export interface AppOptions {
   /** The validated configuration, with the JWT secret already resolved. */
@@ -38,8 +39,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     requestTimeout: 30_000,
     clientErrorHandler,
-    ajv: { customOptions: { removeAdditional: 'all', coerceTypes: 'array', useDefaults: true } },
   });
+  app.setValidatorCompiler(validatorCompiler);
 
   const db = options.db ?? createDatabase(config.database);
   app.addHook('onClose', async () => db.destroy());

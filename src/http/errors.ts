@@ -71,10 +71,12 @@ export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
 
 function toApiError(error: FastifyError | ApiError, req: FastifyRequest): ApiError {
   if (error instanceof ApiError) return error;
+  const custom = req.routeOptions.config?.invalidInput;
   if ('validation' in error && error.validation) {
-    const custom = req.routeOptions.config.invalidInput;
     return custom ? custom() : new ApiError(400, 'VALIDATION_FAILED', error.message);
   }
+  // An empty body is a body without its fields: the route's own answer applies.
+  if (custom && error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return custom();
   const known = error.code ? FASTIFY_ERRORS[error.code] : undefined;
   const status = error.statusCode ?? 500;
   if (known) return new ApiError(status, known.code, known.message ?? error.message);
