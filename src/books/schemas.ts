@@ -18,7 +18,8 @@ export type Book = Static<typeof Book>;
 const NewBook = Type.Object({ title: Text, author: Text }, { additionalProperties: false });
 const BookChanges = Type.Object(
   { title: Type.Optional(Text), author: Type.Optional(Text) },
-  { additionalProperties: false, minProperties: 1 },
+  // At least one of the two (minProperties would count fields that are about to be dropped).
+  { additionalProperties: false, anyOf: [{ required: ['title'] }, { required: ['author'] }] },
 );
 const BookParams = Type.Object({ id: IdString });
 
