@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
 import { addBook, body, build, signupAndLogin } from '../helpers.js';
 
 type Books = { Books: { id: number; title: string; author: string }[] };
@@ -29,7 +30,7 @@ test('limit and after page through the list; a full page announces the next in L
   let url: string | undefined = '/bookapi/books?limit=2';
   let pages = 0;
   while (url) {
-    const res = await app.inject({ method: 'GET', url, headers });
+    const res: LightMyRequestResponse = await app.inject({ method: 'GET', url, headers });
     assert.equal(res.statusCode, 200);
     const page = body<Books>(res).Books;
     assert.ok(page.length <= 2);
