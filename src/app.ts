@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { publicRoute } from './auth/decorators.js';
-import { installGuard } from './auth/guard.js';
+import { installGuard, registerPublicPlugin } from './auth/guard.js';
 import { getDummyHash } from './auth/passwords.js';
 import { AuthRoutes } from './auth/routes.js';
 import { createTokens } from './auth/tokens.js';
@@ -47,11 +47,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await migrateToLatest(db);
   void getDummyHash(); // computed now so the first unknown-user login is not faster than the rest
 
-  installErrorHandling(app);
-  await app.register(security, { corsOrigins: config.corsOrigins });
-  await app.register(openapi);
-  await app.register(docsUi);
-
   const tokens = createTokens({
     secret: config.jwtSecret,
     issuer: config.jwtIssuer,
@@ -60,18 +55,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     clock,
   });
 
-  // Every route in this context goes through the guard: deny by default.
-  await app.register(async (api) => {
-    installGuard(api, { db, tokens });
-    mountRoutes(api, new HealthRoutes({ db }));
-    mountRoutes(api, new AuthRoutes({ db, tokens, clock }));
-    mountRoutes(api, new BookRoutes({ db, clock }));
-    api.get(
-      '/openapi.json',
-      { schema: { hide: true } },
-      publicRoute(async () => app.swagger()),
-    );
-  });
+  // First, so that every route after it is checked: deny by default.
+  installGuard(app, { db, tokens });
+  installErrorHandling(app);
+  await app.register(security, { corsOrigins: config.corsOrigins });
+  await app.register(openapi);
+  await registerPublicPlugin(app, docsUi);
+
+  mountRoutes(app, new HealthRoutes({ db }));
+  mountRoutes(app, new AuthRoutes({ db, tokens, clock }));
+  mountRoutes(app, new BookRoutes({ db, clock }));
+  app.get(
+    '/openapi.json',
+    { schema: { hide: true } },
+    publicRoute(async () => app.swagger()),
+  );
 
   return app;
 }

@@ -21,6 +21,11 @@ import { type AuthMode, describeMode, mergeMode, type RouteAuth } from './requir
 
 // biome-ignore lint/suspicious/noExplicitAny: handler types are checked at each use site
 type AnyFunction = (...args: any[]) => unknown;
+/** Any Fastify request, whatever its route's schema: the second argument must be one. */
+// biome-ignore lint/suspicious/noExplicitAny: the generics are the route's; any request fits here
+type AnyRequest = FastifyRequest<any, any, any, any, any, any, any, any>;
+// biome-ignore lint/suspicious/noExplicitAny: as above, for replies
+type AnyReply = FastifyReply<any, any, any, any, any, any, any, any>;
 
 const requirements = new WeakMap<AnyFunction, RouteAuth>();
 /** Wrapped plain handler → the (user, req, reply) function it calls. */
@@ -81,27 +86,31 @@ function decorate(mode: AuthMode, target: AnyFunction, context?: unknown): AnyFu
 }
 
 /** Requires a valid token for a live user; the handler receives that user. */
-export function tokenRequired<This, Rq, Rp, R>(
+export function tokenRequired<This, Rq extends AnyRequest, Rp extends AnyReply, R>(
   method: (this: This, user: AuthUser, req: Rq, reply: Rp) => R,
   context: ClassMethodDecoratorContext<This, (this: This, user: AuthUser, req: Rq, reply: Rp) => R>,
 ): void;
 export function tokenRequired<Rq, Rp, R>(handler: GuardedHandler<Rq, Rp, R>): GuardedHandler<Rq, Rp, R>;
-export function tokenRequired<Rq = FastifyRequest, Rp = FastifyReply, R = unknown>(
-  handler: UserHandler<AuthUser, Rq, Rp, R>,
-): GuardedHandler<Rq, Rp, R>;
+export function tokenRequired<
+  Rq extends AnyRequest = FastifyRequest,
+  Rp extends AnyReply = FastifyReply,
+  R = unknown,
+>(handler: UserHandler<AuthUser, Rq, Rp, R>): GuardedHandler<Rq, Rp, R>;
 export function tokenRequired(target: AnyFunction, context?: unknown): unknown {
   return decorate('token', target, context);
 }
 
 /** Requires a valid token for a user whose admin flag is set (read from the database per request). */
-export function adminRequired<This, Rq, Rp, R>(
+export function adminRequired<This, Rq extends AnyRequest, Rp extends AnyReply, R>(
   method: (this: This, user: AdminUser, req: Rq, reply: Rp) => R,
   context: ClassMethodDecoratorContext<This, (this: This, user: AdminUser, req: Rq, reply: Rp) => R>,
 ): void;
 export function adminRequired<Rq, Rp, R>(handler: GuardedHandler<Rq, Rp, R>): GuardedHandler<Rq, Rp, R>;
-export function adminRequired<Rq = FastifyRequest, Rp = FastifyReply, R = unknown>(
-  handler: UserHandler<AdminUser, Rq, Rp, R>,
-): GuardedHandler<Rq, Rp, R>;
+export function adminRequired<
+  Rq extends AnyRequest = FastifyRequest,
+  Rp extends AnyReply = FastifyReply,
+  R = unknown,
+>(handler: UserHandler<AdminUser, Rq, Rp, R>): GuardedHandler<Rq, Rp, R>;
 export function adminRequired(target: AnyFunction, context?: unknown): unknown {
   return decorate('admin', target, context);
 }
@@ -110,25 +119,29 @@ export function adminRequired(target: AnyFunction, context?: unknown): unknown {
  * The user when a valid token is sent, `null` when none is. A token that is
  * sent but bad is still refused: a client should learn its token is wrong.
  */
-export function optionalToken<This, Rq, Rp, R>(
+export function optionalToken<This, Rq extends AnyRequest, Rp extends AnyReply, R>(
   method: (this: This, user: AuthUser | null, req: Rq, reply: Rp) => R,
   context: ClassMethodDecoratorContext<This, (this: This, user: AuthUser | null, req: Rq, reply: Rp) => R>,
 ): void;
-export function optionalToken<Rq = FastifyRequest, Rp = FastifyReply, R = unknown>(
-  handler: UserHandler<AuthUser | null, Rq, Rp, R>,
-): GuardedHandler<Rq, Rp, R>;
+export function optionalToken<
+  Rq extends AnyRequest = FastifyRequest,
+  Rp extends AnyReply = FastifyReply,
+  R = unknown,
+>(handler: UserHandler<AuthUser | null, Rq, Rp, R>): GuardedHandler<Rq, Rp, R>;
 export function optionalToken(target: AnyFunction, context?: unknown): unknown {
   return decorate('optional', target, context);
 }
 
 /** Marks a handler as deliberately open to anyone. It keeps Fastify's (req, reply) signature. */
-export function publicRoute<This, Rq, Rp, R>(
+export function publicRoute<This, Rq extends AnyRequest, Rp extends AnyReply, R>(
   method: (this: This, req: Rq, reply: Rp) => R,
   context: ClassMethodDecoratorContext<This, (this: This, req: Rq, reply: Rp) => R>,
 ): void;
-export function publicRoute<Rq = FastifyRequest, Rp = FastifyReply, R = unknown>(
-  handler: (req: Rq, reply: Rp) => R,
-): GuardedHandler<Rq, Rp, R>;
+export function publicRoute<
+  Rq extends AnyRequest = FastifyRequest,
+  Rp extends AnyReply = FastifyReply,
+  R = unknown,
+>(handler: (req: Rq, reply: Rp) => R): GuardedHandler<Rq, Rp, R>;
 export function publicRoute(target: AnyFunction, context?: unknown): unknown {
   return decorate('public', target, context);
 }

@@ -1,4 +1,10 @@
-import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyRequest,
+  onRequestAsyncHookHandler,
+  RouteOptions,
+} from 'fastify';
 import type { Db } from '../db/database.js';
 import { errors } from '../errors.js';
 import { ErrorResponse } from '../http/schemas.js';
@@ -24,11 +30,24 @@ export interface GuardDeps {
   tokens: Tokens;
 }
 
+const PUBLIC_CONTEXT = 'bookapiPublicContext';
+
 /**
- * Enforces the decorators for every route registered in this context:
- * a route whose handler carries no decorator fails at start-up (deny by
- * default), and every other route gets an onRequest hook, which Fastify runs
- * before it reads or parses the body.
+ * Registers a third-party plugin whose routes are all public by nature (the
+ * docs UI's static files), the one named exception to deny-by-default.
+ */
+export async function registerPublicPlugin(app: FastifyInstance, plugin: FastifyPluginAsync): Promise<void> {
+  await app.register(async (context) => {
+    context.decorate(PUBLIC_CONTEXT, true);
+    await context.register(plugin);
+  });
+}
+
+/**
+ * Enforces the decorators for every route of the app: a route whose handler
+ * carries no decorator fails at start-up (deny by default), and every other
+ * route gets an onRequest hook, which Fastify runs before it reads or parses
+ * the body. Install it before any route is registered.
  */
 export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
   app.decorateRequest('user', null);
@@ -39,7 +58,8 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
     admin: authenticator(deps, 'admin'),
   };
 
-  app.addHook('onRoute', (route) => {
+  app.addHook('onRoute', function (this: FastifyInstance, route) {
+    if (this.hasDecorator(PUBLIC_CONTEXT)) return documentAuth(route, 'public');
     const auth = authOf(route.handler);
     if (!auth) {
       throw new Error(

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
+import { sign as cryptoSign, generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import {
@@ -49,7 +49,10 @@ test('no token answers 401 "A valid token is missing!" with a Bearer challenge',
     challenge: 'Bearer realm="bookapi"',
   });
   // Another scheme is not a token either.
-  assert.equal((await getBooks(app, { authorization: 'Basic dXNlcjpwYXNz' })).message, 'A valid token is missing!');
+  assert.equal(
+    (await getBooks(app, { authorization: 'Basic dXNlcjpwYXNz' })).message,
+    'A valid token is missing!',
+  );
 });
 
 test('a token in the query string or a cookie is ignored (RFC 6750 §5.3)', async (t) => {
@@ -78,7 +81,11 @@ test('a token expired 61 s ago answers 401 "Token has expired!"; 59 s ago is wit
 
 test('an expired token with a bad signature answers like any bad signature', async (t) => {
   const { clock, sub, expectInvalid } = await setup(t);
-  const expired = forgeToken(HS256, claims(sub, clock, { exp: Math.floor(clock.now() / 1000) - 3600 }), 'x'.repeat(32));
+  const expired = forgeToken(
+    HS256,
+    claims(sub, clock, { exp: Math.floor(clock.now() / 1000) - 3600 }),
+    'x'.repeat(32),
+  );
   await expectInvalid(expired, 'expired + wrong key');
 });
 
@@ -115,8 +122,14 @@ test('"alg": "none" in any casing is refused', async (t) => {
 
 test('HS384 and HS512 tokens signed with the right secret are refused (algorithm allow-list)', async (t) => {
   const { sub, clock, expectInvalid } = await setup(t);
-  await expectInvalid(forgeToken({ alg: 'HS384', typ: 'at+jwt' }, claims(sub, clock), TEST_SECRET, 'sha384'), 'HS384');
-  await expectInvalid(forgeToken({ alg: 'HS512', typ: 'at+jwt' }, claims(sub, clock), TEST_SECRET, 'sha512'), 'HS512');
+  await expectInvalid(
+    forgeToken({ alg: 'HS384', typ: 'at+jwt' }, claims(sub, clock), TEST_SECRET, 'sha384'),
+    'HS384',
+  );
+  await expectInvalid(
+    forgeToken({ alg: 'HS512', typ: 'at+jwt' }, claims(sub, clock), TEST_SECRET, 'sha512'),
+    'HS512',
+  );
 });
 
 test('RS256 and ES256 tokens are refused, as is RS256 "signed" with a public key as HMAC secret', async (t) => {
@@ -125,15 +138,24 @@ test('RS256 and ES256 tokens are refused, as is RS256 "signed" with a public key
   const rsInput = `${Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'at+jwt' })).toString('base64url')}.${Buffer.from(
     JSON.stringify(claims(sub, clock)),
   ).toString('base64url')}`;
-  await expectInvalid(`${rsInput}.${cryptoSign('sha256', Buffer.from(rsInput), privateKey).toString('base64url')}`, 'RS256');
+  await expectInvalid(
+    `${rsInput}.${cryptoSign('sha256', Buffer.from(rsInput), privateKey).toString('base64url')}`,
+    'RS256',
+  );
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const esInput = rsInput.replace(/^[^.]+/, Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'at+jwt' })).toString('base64url'));
+  const esInput = rsInput.replace(
+    /^[^.]+/,
+    Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'at+jwt' })).toString('base64url'),
+  );
   await expectInvalid(
     `${esInput}.${cryptoSign('sha256', Buffer.from(esInput), { key: ec.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`,
     'ES256',
   );
   const pem = publicKey.export({ type: 'spki', format: 'pem' });
-  await expectInvalid(forgeToken({ alg: 'HS256', typ: 'at+jwt' }, claims(sub, clock), pem), 'public key as HMAC secret');
+  await expectInvalid(
+    forgeToken({ alg: 'HS256', typ: 'at+jwt' }, claims(sub, clock), pem),
+    'public key as HMAC secret',
+  );
 });
 
 test('wrong or missing iss, aud, typ are refused', async (t) => {
@@ -199,7 +221,10 @@ test('a token with an embedded jwk, jku, x5u or kid header signed by an attacker
     { kid: '../../../../dev/null' },
     { kid: "' OR 1=1 --" },
   ]) {
-    await expectInvalid(forgeToken({ ...HS256, ...extra }, claims(sub, clock), attackerKey), JSON.stringify(extra));
+    await expectInvalid(
+      forgeToken({ ...HS256, ...extra }, claims(sub, clock), attackerKey),
+      JSON.stringify(extra),
+    );
   }
 });
 

@@ -21,14 +21,21 @@ for (const url of ['/bookapi/addbook', '/bookapi/books']) {
   test(`${url}: the same title and author, in any case and spacing, answers 409`, async (t) => {
     const { app } = await build(t);
     const { headers } = await signupAndLogin(app);
-    assert.ok([200, 201].includes((await app.inject({ method: 'POST', url, headers, payload: hobbit })).statusCode));
+    assert.ok(
+      [200, 201].includes((await app.inject({ method: 'POST', url, headers, payload: hobbit })).statusCode),
+    );
     for (const payload of [hobbit, { title: '  the HOBBIT ', author: 'j. r. r. tolkien  ' }]) {
       const res = await app.inject({ method: 'POST', url, headers, payload });
       assert.equal(res.statusCode, 409);
       assert.deepEqual(body(res), { message: 'Book with same title already exists!', code: 'BOOK_EXISTS' });
     }
     // Same title by another author is another book.
-    const other = await app.inject({ method: 'POST', url, headers, payload: { ...hobbit, author: 'Someone Else' } });
+    const other = await app.inject({
+      method: 'POST',
+      url,
+      headers,
+      payload: { ...hobbit, author: 'Someone Else' },
+    });
     assert.ok([200, 201].includes(other.statusCode));
     const list = await app.inject({ method: 'GET', url: '/bookapi/books', headers });
     assert.equal(body<{ Books: unknown[] }>(list).Books.length, 2);
@@ -80,7 +87,11 @@ test('owner or user_id in the body cannot choose the owner', async (t) => {
   const { app, db } = await build(t);
   const mallory = await signupAndLogin(app, 'mallory');
   await signupAndLogin(app, 'victim');
-  const victim = await db.selectFrom('users').select('id').where('username', '=', 'victim').executeTakeFirstOrThrow();
+  const victim = await db
+    .selectFrom('users')
+    .select('id')
+    .where('username', '=', 'victim')
+    .executeTakeFirstOrThrow();
   const res = await app.inject({
     method: 'POST',
     url: '/bookapi/books',
@@ -89,7 +100,11 @@ test('owner or user_id in the body cannot choose the owner', async (t) => {
   });
   assert.equal(res.statusCode, 201);
   const row = await db.selectFrom('books').select(['id', 'owner_id']).executeTakeFirstOrThrow();
-  const malloryRow = await db.selectFrom('users').select('id').where('username', '=', 'mallory').executeTakeFirstOrThrow();
+  const malloryRow = await db
+    .selectFrom('users')
+    .select('id')
+    .where('username', '=', 'mallory')
+    .executeTakeFirstOrThrow();
   assert.equal(row.owner_id, malloryRow.id);
   assert.notEqual(row.id, 999);
 });
@@ -98,7 +113,12 @@ test('a title that looks like SQL is stored verbatim', async (t) => {
   const { app } = await build(t);
   const { headers } = await signupAndLogin(app);
   const title = "'); DROP TABLE books;--";
-  const res = await app.inject({ method: 'POST', url: '/bookapi/books', headers, payload: { title, author: 'Bobby' } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/bookapi/books',
+    headers,
+    payload: { title, author: 'Bobby' },
+  });
   assert.equal(res.statusCode, 201);
   const list = await app.inject({ method: 'GET', url: '/bookapi/books', headers });
   assert.equal(body<{ Books: { title: string }[] }>(list).Books[0]?.title, title);

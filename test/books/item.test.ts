@@ -63,7 +63,12 @@ test('the owner can PATCH title and/or author; the answer is the updated book', 
 test('PATCH with nothing to change or bad fields answers 400 "Invalid input!"', async (t) => {
   const { app, owner, book } = await twoUsers(t);
   for (const payload of [{}, { owner_id: 2 }, { title: '' }, { title: 5 }, { author: 't'.repeat(257) }]) {
-    const res = await app.inject({ method: 'PATCH', url: `/bookapi/books/${book.id}`, headers: owner.headers, payload });
+    const res = await app.inject({
+      method: 'PATCH',
+      url: `/bookapi/books/${book.id}`,
+      headers: owner.headers,
+      payload,
+    });
     assert.equal(res.statusCode, 400, JSON.stringify(payload));
     assert.equal(body(res).message, 'Invalid input!');
   }
@@ -80,7 +85,11 @@ test('PATCH into a duplicate of another book answers 409 and changes nothing', a
   });
   assert.equal(res.statusCode, 409);
   assert.equal(body(res).message, 'Book with same title already exists!');
-  const still = await app.inject({ method: 'GET', url: `/bookapi/books/${second.id}`, headers: owner.headers });
+  const still = await app.inject({
+    method: 'GET',
+    url: `/bookapi/books/${second.id}`,
+    headers: owner.headers,
+  });
   assert.equal(body(still).title, 'Dune');
 });
 
@@ -94,7 +103,11 @@ test("another user cannot PATCH or DELETE someone's book: 403 and the book is un
   });
   assert.equal(patch.statusCode, 403);
   assert.equal(body(patch).code, 'FORBIDDEN');
-  const del = await app.inject({ method: 'DELETE', url: `/bookapi/books/${book.id}`, headers: other.headers });
+  const del = await app.inject({
+    method: 'DELETE',
+    url: `/bookapi/books/${book.id}`,
+    headers: other.headers,
+  });
   assert.equal(del.statusCode, 403);
   const still = await app.inject({ method: 'GET', url: `/bookapi/books/${book.id}`, headers: owner.headers });
   assert.equal(still.statusCode, 200);
@@ -111,7 +124,11 @@ test('an admin may PATCH and DELETE any book', async (t) => {
     payload: { title: 'Moderated' },
   });
   assert.equal(patch.statusCode, 200);
-  const del = await app.inject({ method: 'DELETE', url: `/bookapi/books/${book.id}`, headers: other.headers });
+  const del = await app.inject({
+    method: 'DELETE',
+    url: `/bookapi/books/${book.id}`,
+    headers: other.headers,
+  });
   assert.equal(del.statusCode, 200);
 });
 
@@ -119,16 +136,28 @@ test('admin rights are read per request: a demoted admin is refused at once', as
   const { app, db, other, book } = await twoUsers(t);
   await makeAdmin(db, 'other');
   await db.updateTable('users').set({ admin: 0 }).where('username', '=', 'other').execute();
-  const del = await app.inject({ method: 'DELETE', url: `/bookapi/books/${book.id}`, headers: other.headers });
+  const del = await app.inject({
+    method: 'DELETE',
+    url: `/bookapi/books/${book.id}`,
+    headers: other.headers,
+  });
   assert.equal(del.statusCode, 403);
 });
 
 test('the owner deletes a book: 200 "Book deleted", then 404 "book does not exist"', async (t) => {
   const { app, owner, book } = await twoUsers(t);
-  const res = await app.inject({ method: 'DELETE', url: `/bookapi/books/${book.id}`, headers: owner.headers });
+  const res = await app.inject({
+    method: 'DELETE',
+    url: `/bookapi/books/${book.id}`,
+    headers: owner.headers,
+  });
   assert.equal(res.statusCode, 200);
   assert.deepEqual(body(res), { message: 'Book deleted' });
-  const again = await app.inject({ method: 'DELETE', url: `/bookapi/books/${book.id}`, headers: owner.headers });
+  const again = await app.inject({
+    method: 'DELETE',
+    url: `/bookapi/books/${book.id}`,
+    headers: owner.headers,
+  });
   assert.equal(again.statusCode, 404);
   assert.deepEqual(body(again), { message: 'book does not exist', code: 'BOOK_NOT_FOUND' });
   const get = await app.inject({ method: 'GET', url: `/bookapi/books/${book.id}`, headers: owner.headers });
@@ -144,7 +173,11 @@ test('a deleted id is never reused by a new book', async (t) => {
 
 test('PATCH and DELETE without a token answer 401 and change nothing', async (t) => {
   const { app, owner, book } = await twoUsers(t);
-  const patch = await app.inject({ method: 'PATCH', url: `/bookapi/books/${book.id}`, payload: { title: 'x' } });
+  const patch = await app.inject({
+    method: 'PATCH',
+    url: `/bookapi/books/${book.id}`,
+    payload: { title: 'x' },
+  });
   const del = await app.inject({ method: 'DELETE', url: `/bookapi/books/${book.id}` });
   assert.equal(patch.statusCode, 401);
   assert.equal(del.statusCode, 401);

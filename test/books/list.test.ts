@@ -18,7 +18,13 @@ test('books are listed in id order with exactly one top-level key', async (t) =>
     answer.Books.map((b) => b.id),
     created.map((b) => b.id).sort((a, b) => a - b),
   );
-  assert.deepEqual(Object.keys(answer.Books[0] ?? {}).sort(), ['author', 'created_at', 'id', 'title', 'updated_at']);
+  assert.deepEqual(Object.keys(answer.Books[0] ?? {}).sort(), [
+    'author',
+    'created_at',
+    'id',
+    'title',
+    'updated_at',
+  ]);
   assert.equal(res.headers.link, undefined);
 });
 
@@ -74,7 +80,16 @@ test('the default page is 100 books and the maximum 1000', async (t) => {
 test('bad pagination parameters answer 400 with a message', async (t) => {
   const { app } = await build(t);
   const { headers } = await signupAndLogin(app);
-  for (const query of ['limit=0', 'limit=-5', 'limit=abc', 'limit=2.5', 'after=-1', 'after=abc', 'after=1e3', 'after=0']) {
+  for (const query of [
+    'limit=0',
+    'limit=-5',
+    'limit=abc',
+    'limit=2.5',
+    'after=-1',
+    'after=abc',
+    'after=1e3',
+    'after=0',
+  ]) {
     const res = await app.inject({ method: 'GET', url: `/bookapi/books?${query}`, headers });
     assert.equal(res.statusCode, 400, query);
     assert.equal(typeof body(res).message, 'string', query);
