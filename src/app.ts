@@ -41,6 +41,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     clientErrorHandler,
   });
   app.setValidatorCompiler(validatorCompiler);
+  // Fastify parses text/plain by default; this API speaks JSON only (415 otherwise).
+  app.removeContentTypeParser('text/plain');
 
   const db = options.db ?? createDatabase(config.database);
   app.addHook('onClose', async () => db.destroy());
@@ -55,10 +57,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     clock,
   });
 
-  // First, so that every route after it is checked: deny by default.
-  installGuard(app, { db, tokens });
   installErrorHandling(app);
+  // Before the guard: its only route is CORS's catch-all OPTIONS, which never
+  // runs a handler of ours (the preflight is answered in CORS's own hook).
   await app.register(security, { corsOrigins: config.corsOrigins });
+  // From here on every route is checked: deny by default.
+  installGuard(app, { db, tokens });
   await app.register(openapi);
   await registerPublicPlugin(app, docsUi);
 

@@ -2,9 +2,14 @@
 // fails if any line marked @ts-expect-error stops being an error, or if any
 // other line is one.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { adminRequired, optionalToken, publicRoute, tokenRequired } from '../../src/auth/decorators.js';
 import type { Req } from '../../src/http/route.js';
 import type { AdminUser, AuthUser } from '../../src/users/user.js';
+
+const BookSchema = {
+  body: Type.Object({ title: Type.String(), pages: Type.Optional(Type.Integer()) }),
+} as const;
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const assertType = <T extends true>(_: T) => {};
@@ -17,8 +22,10 @@ export class Typed {
   }
 
   @tokenRequired
-  async withSchema(_user: AuthUser, req: Req<{ body: { type: 'object'; properties: {} } }>) {
-    return req.body;
+  async withSchema(_user: AuthUser, req: Req<typeof BookSchema>) {
+    // The body's type comes from the TypeBox schema, the same one that validates it.
+    assertType<Equals<typeof req.body, { title: string; pages?: number }>>(true);
+    return req.body.title;
   }
 
   @adminRequired
