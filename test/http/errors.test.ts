@@ -29,7 +29,10 @@ test('a body over 100 KB answers 413', async (t) => {
     payload: { title: 'x'.repeat(101 * 1024), author: 'y' },
   });
   assert.equal(res.statusCode, 413);
-  assert.deepEqual(body(res), { message: 'Request body is too large (limit: 100 KB)', code: 'BODY_TOO_LARGE' });
+  assert.deepEqual(body(res), {
+    message: 'Request body is too large (limit: 100 KB)',
+    code: 'BODY_TOO_LARGE',
+  });
 });
 
 test('a non-JSON content type answers 415', async (t) => {

@@ -23,7 +23,11 @@ test('security headers on every answer, errors included; no X-Powered-By', async
 
 test('CORS is off by default: no Access-Control-Allow-Origin for any origin', async (t) => {
   const { app } = await build(t);
-  const res = await app.inject({ method: 'GET', url: '/health', headers: { origin: 'https://evil.example' } });
+  const res = await app.inject({
+    method: 'GET',
+    url: '/health',
+    headers: { origin: 'https://evil.example' },
+  });
   assert.equal(res.headers['access-control-allow-origin'], undefined);
   const preflight = await app.inject({
     method: 'OPTIONS',
@@ -35,9 +39,17 @@ test('CORS is off by default: no Access-Control-Allow-Origin for any origin', as
 
 test('with CORS_ORIGINS, only the listed origins are allowed', async (t) => {
   const { app } = await build(t, { CORS_ORIGINS: 'https://books.example, https://admin.example' });
-  const good = await app.inject({ method: 'GET', url: '/health', headers: { origin: 'https://books.example' } });
+  const good = await app.inject({
+    method: 'GET',
+    url: '/health',
+    headers: { origin: 'https://books.example' },
+  });
   assert.equal(good.headers['access-control-allow-origin'], 'https://books.example');
-  const evil = await app.inject({ method: 'GET', url: '/health', headers: { origin: 'https://evil.example' } });
+  const evil = await app.inject({
+    method: 'GET',
+    url: '/health',
+    headers: { origin: 'https://evil.example' },
+  });
   assert.equal(evil.headers['access-control-allow-origin'], undefined);
 });
 

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { loadOrCreateSecret } from '../src/auth/secret.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+test('defaults match the original: port 5000 on 127.0.0.1, SQLite in ./data, 15-minute tokens', () => {
+  const config = loadConfig({});
+  assert.equal(config.port, 5000);
+  assert.equal(config.host, '127.0.0.1');
+  assert.deepEqual(config.database, { kind: 'sqlite', file: path.resolve('data/bookapi.db') });
+  assert.equal(config.dataDir, path.resolve('data'));
+  assert.equal(config.jwtSecret, undefined);
+  assert.equal(config.accessTokenTtl, 900);
+  assert.equal(config.logLevel, 'info');
+  assert.deepEqual(config.corsOrigins, []);
+  assert.ok(Object.isFrozen(config));
+});
+
+test('every setting is read and converted', () => {
+  const config = loadConfig({
+    PORT: '8080',
+    HOST: '0.0.0.0',
+    DATABASE_URL: 'postgres://u@db:5432/books',
+    DATA_DIR: '/var/lib/bookapi',
+    JWT_SECRET: 'a8f5f167f44f4964e6c998dee827110c',
+    ACCESS_TOKEN_TTL: '1h',
+    LOG_LEVEL: 'WARN',
+    CORS_ORIGINS: 'https://a.example,https://b.example:8443',
+  });
+  assert.equal(config.port, 8080);
+  assert.deepEqual(config.database, { kind: 'postgres', url: 'postgres://u@db:5432/books' });
+  assert.equal(config.dataDir, '/var/lib/bookapi');
+  assert.equal(config.accessTokenTtl, 3600);
+  assert.equal(config.logLevel, 'warn');
+  assert.deepEqual(config.corsOrigins, ['https://a.example', 'https://b.example:8443']);
+});
+
+test('durations accept seconds, s, m, h and d', () => {
+  for (const [value, seconds] of [
+    ['900', 900],
+    ['90s', 90],
+    ['15m', 900],
+    ['2h', 7200],
+    ['1d', 86400],
+  ] as const) {
+    assert.equal(loadConfig({ ACCESS_TOKEN_TTL: value }).accessTokenTtl, seconds, value);
+  }
+});
+
+const bad: [string, Record<string, string>, RegExp][] = [
+  ['a short secret', { JWT_SECRET: 'secret' }, /JWT_SECRET must be at least 32 bytes/],
+  ['a repetitive secret', { JWT_SECRET: 'a'.repeat(64) }, /JWT_SECRET looks repetitive/],
+  ['a non-numeric port', { PORT: 'http' }, /PORT must be a number/],
+  ['a port out of range', { PORT: '70000' }, /PORT must be a number/],
+  ['an unknown database', { DATABASE_URL: 'mysql://x' }, /DATABASE_URL must start with sqlite:/],
+  ['an empty sqlite path', { DATABASE_URL: 'sqlite:' }, /needs a file path/],
+  ['a zero TTL', { ACCESS_TOKEN_TTL: '0' }, /ACCESS_TOKEN_TTL must be a positive duration/],
+  ['a TTL without a number', { ACCESS_TOKEN_TTL: 'soon' }, /ACCESS_TOKEN_TTL/],
+  ['an unknown log level', { LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+  ['a CORS origin with a path', { CORS_ORIGINS: 'https://a.example/app' }, /CORS_ORIGINS/],
+];
+
+for (const [name, env, message] of bad) {
+  test(`${name} is refused with a one-line ConfigError`, () => {
+    assert.throws(
+      () => loadConfig(env),
+      (error: unknown) =>
+        error instanceof ConfigError && message.test(error.message) && !error.message.includes('\n'),
+    );
+  });
+}
+
+test('the generated secret is 256 random bits, kept with mode 0600 and reused', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bookapi-secret-'));
+  try {
+    const first = loadOrCreateSecret(path.join(dir, 'nested'));
+    assert.equal(first.created, true);
+    assert.equal(Buffer.from(first.secret, 'base64url').length, 32);
+    assert.equal(fs.statSync(first.file).mode & 0o777, 0o600);
+    const second = loadOrCreateSecret(path.join(dir, 'nested'));
+    assert.equal(second.created, false);
+    assert.equal(second.secret, first.secret);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { body, build } from '../helpers.js';
+
+type Operation = {
+  security?: Record<string, string[]>[];
+  responses: Record<string, unknown>;
+  tags?: string[];
+};
+type Doc = {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { securitySchemes: Record<string, unknown> };
+};
+
+const ROUTES: [string, string, 'public' | 'token'][] = [
+  ['post', '/signup', 'public'],
+  ['post', '/login', 'public'],
+  ['get', '/health', 'public'],
+  ['get', '/ready', 'public'],
+  ['get', '/bookapi/books', 'token'],
+  ['post', '/bookapi/books', 'token'],
+  ['post', '/bookapi/addbook', 'token'],
+  ['get', '/bookapi/books/{id}', 'token'],
+  ['patch', '/bookapi/books/{id}', 'token'],
+  ['delete', '/bookapi/books/{id}', 'token'],
+];
+
+test('GET /openapi.json documents every route with its auth requirement and its errors', async (t) => {
+  const { app } = await build(t);
+  const res = await app.inject({ method: 'GET', url: '/openapi.json' });
+  assert.equal(res.statusCode, 200);
+  const doc = body<Doc>(res);
+  assert.equal(doc.openapi, '3.1.0');
+  assert.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ['accessToken', 'bearerAuth']);
+  for (const [method, path, auth] of ROUTES) {
+    const op = doc.paths[path]?.[method];
+    assert.ok(op, `${method} ${path} is documented`);
+    if (auth === 'public') {
+      assert.deepEqual(op.security, [], `${method} ${path} is public`);
+    } else {
+      assert.deepEqual(
+        op.security,
+        [{ bearerAuth: [] }, { accessToken: [] }],
+        `${method} ${path} needs a token`,
+      );
+      assert.ok(op.responses['401'], `${method} ${path} documents 401`);
+    }
+    if (path === '/health') continue; // liveness has no error of its own
+    assert.ok(
+      Object.keys(op.responses).some((code) => /^[45]/.test(code)),
+      `${method} ${path} documents its errors`,
+    );
+  }
+  const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.keys(ops).map((m) => `${m} ${path}`),
+  );
+  assert.deepEqual(
+    documented.sort(),
+    ROUTES.map(([m, p]) => `${m} ${p}`).sort(),
+    'no undocumented or hidden extras',
+  );
+});
+
+test('GET /docs serves the docs UI from local files, pointed at /openapi.json', async (t) => {
+  const { app } = await build(t);
+  const page = await app.inject({ method: 'GET', url: '/docs/' });
+  assert.equal(page.statusCode, 200);
+  assert.match(page.body, /swagger-ui/);
+  assert.equal(/https?:\/\/(?!localhost)/.test(page.body), false, 'no CDN links');
+  const init = await app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
+  assert.equal(init.statusCode, 200);
+  assert.match(init.body, /openapi\.json/);
+  const css = await app.inject({ method: 'GET', url: '/docs/static/swagger-ui.css' });
+  assert.equal(css.statusCode, 200);
+});
