@@ -4,9 +4,9 @@ import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { errors } from '../errors.js';
 import { type Reply, type Req, route } from '../http/route.js';
-import { findCredentials, insertUser } from '../users/repository.js';
+import { findCredentials, insertUser, updatePasswordHash } from '../users/repository.js';
 import { publicRoute } from './decorators.js';
-import { getDummyHash, hashPassword, verifyPassword } from './passwords.js';
+import { getDummyHash, hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { LoginSchema, SignupSchema } from './schemas.js';
 import type { Tokens } from './tokens.js';
 
@@ -40,6 +40,10 @@ export class AuthRoutes {
     // Unknown users pay for a verify too, so timing does not tell them apart.
     const valid = await verifyPassword(found?.passwordHash ?? (await getDummyHash()), password);
     if (!found || !valid) throw errors.invalidCredentials();
+    if (needsRehash(found.passwordHash)) {
+      // The password is in hand only now: upgrade a hash made with older, weaker parameters.
+      await updatePasswordHash(this.deps.db, found.user.id, await hashPassword(password));
+    }
     const { token, expiresIn } = this.deps.tokens.issue(found.user.publicId);
     return reply.code(201).send({ token, token_type: 'Bearer', expires_in: expiresIn });
   }

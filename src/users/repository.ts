@@ -49,3 +49,7 @@ export async function findByPublicId(db: Db, publicId: string): Promise<AuthUser
 function toAuthUser(row: { id: number; public_id: string; username: string; admin: number }): AuthUser {
   return { id: row.id, publicId: row.public_id, username: row.username, admin: row.admin === 1 };
 }
+
+export async function updatePasswordHash(db: Db, userId: number, passwordHash: string): Promise<void> {
+  await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+}

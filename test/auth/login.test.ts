@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { type Algorithm, hash } from '@node-rs/argon2';
 import type { LightMyRequestResponse } from 'fastify';
 import { body, build, login, ORIGINAL_USER, publicIdOf, signup } from '../helpers.js';
 
@@ -104,4 +105,24 @@ test('an unknown username costs a password verify, like a wrong password', async
   const [unknown, wrong] = [await median('nobody-at-all'), await median(ORIGINAL_USER.username)];
   const ratio = unknown / wrong;
   assert.ok(ratio > 0.5 && ratio < 2, `unknown/wrong median ratio ${ratio.toFixed(2)}`);
+});
+
+test('a hash made with weaker parameters is upgraded at the next successful login', async (t) => {
+  const { app, db } = await build(t);
+  await signup(app);
+  const weak = await hash(ORIGINAL_USER.password, {
+    algorithm: 2 as Algorithm,
+    memoryCost: 4096,
+    timeCost: 1,
+  });
+  await db.updateTable('users').set({ password_hash: weak }).execute();
+  assert.equal((await login(app, { ...ORIGINAL_USER, password: 'wrong password' })).statusCode, 401);
+  assert.equal(
+    (await db.selectFrom('users').select('password_hash').executeTakeFirstOrThrow()).password_hash,
+    weak,
+  );
+  assert.equal((await login(app)).statusCode, 201);
+  const { password_hash } = await db.selectFrom('users').select('password_hash').executeTakeFirstOrThrow();
+  assert.match(password_hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+  assert.equal((await login(app)).statusCode, 201);
 });

@@ -210,14 +210,24 @@ test('malformed token shapes are refused: segments, padding, non-object JSON, hu
   for (const [bad, why] of shapes) await expectInvalid(bad, why);
 });
 
-test('a token with an embedded jwk, jku, x5u or kid header signed by an attacker is refused', async (t) => {
+test('a token with an embedded jwk, jku, x5u, x5c or kid header is refused, and nothing is fetched', async (t) => {
   const { sub, clock, expectInvalid } = await setup(t);
+  // A key server the attacker points at: it must never be contacted.
+  let connections = 0;
+  const keyServer = net.createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => keyServer.listen(0, '127.0.0.1', resolve));
+  t.after(() => keyServer.close());
+  const { port } = keyServer.address() as net.AddressInfo;
   const attackerKey = 'attacker-secret-attacker-secret-attacker';
   const jwk = { kty: 'oct', k: Buffer.from(attackerKey).toString('base64url') };
   for (const extra of [
     { jwk },
-    { jku: 'http://127.0.0.1:9/jwks.json' },
-    { x5u: 'http://127.0.0.1:9/cert.pem' },
+    { jku: `http://127.0.0.1:${port}/jwks.json` },
+    { x5u: `http://127.0.0.1:${port}/cert.pem` },
+    { x5c: ['MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA'] },
     { kid: '../../../../dev/null' },
     { kid: "' OR 1=1 --" },
   ]) {
@@ -226,6 +236,8 @@ test('a token with an embedded jwk, jku, x5u or kid header signed by an attacker
       JSON.stringify(extra),
     );
   }
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(connections, 0, 'no outbound request to the attacker key server');
 });
 
 test('a valid token for a user that no longer exists answers 404 "User not found!"', async (t) => {
