@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { sign as cryptoSign, generateKeyPairSync } from 'node:crypto';
+import net from 'node:net';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import {
