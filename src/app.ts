@@ -1,8 +1,12 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { ensureInitialAdmin } from './admin/initial-admin.js';
+import { AdminRoutes } from './admin/routes.js';
 import { publicRoute } from './auth/decorators.js';
 import { installGuard, registerPublicPlugin } from './auth/guard.js';
+import { loadKeyRing } from './auth/keys.js';
 import { getDummyHash } from './auth/passwords.js';
 import { AuthRoutes } from './auth/routes.js';
+import { Sessions } from './auth/sessions.js';
 import { createTokens } from './auth/tokens.js';
 import { BookRoutes } from './books/routes.js';
 import { type Clock, systemClock } from './clock.js';
@@ -15,6 +19,9 @@ import { docsUi, openapi } from './http/openapi.js';
 import { mountRoutes } from './http/route.js';
 import { security } from './http/security.js';
 import { validatorCompiler } from './http/validation.js';
+import { type CounterStore, MemoryCounterStore } from './throttle/store.js';
+import { Throttle } from './throttle/throttle.js';
+import { MeRoutes } from './users/routes.js';
 
 export interface AppOptions {
   /** The validated configuration, with the JWT secret already resolved. */
@@ -23,6 +30,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** An open database to use instead of opening config.database; the app closes it either way. */
   db?: Db;
+  /** Where throttling counters live; in memory (per process) by default. */
+  counters?: CounterStore;
 }
 
 export const BODY_LIMIT = 100 * 1024;
@@ -39,6 +48,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     requestTimeout: 30_000,
     clientErrorHandler,
+    // X-Forwarded-For is believed only from these proxies; otherwise req.ip is the socket's address.
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
   });
   app.setValidatorCompiler(validatorCompiler);
   // Fastify parses text/plain by default; this API speaks JSON only (415 otherwise).
@@ -48,26 +59,40 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => db.destroy());
   await migrateToLatest(db);
   void getDummyHash(); // computed now so the first unknown-user login is not faster than the rest
+  if (config.initialAdmin) await ensureInitialAdmin(db, config.initialAdmin, clock, app.log);
 
+  const ring = loadKeyRing(config.jwtKeys);
   const tokens = createTokens({
     secret: config.jwtSecret,
+    ring,
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
     ttlSeconds: config.accessTokenTtl,
     clock,
   });
+  const sessions = new Sessions({
+    db,
+    tokens,
+    clock,
+    refreshTokenTtl: config.refreshTokenTtl,
+    refreshIdleTtl: config.refreshIdleTtl,
+    refreshReuseGrace: config.refreshReuseGrace,
+  });
+  const throttle = new Throttle(options.counters ?? new MemoryCounterStore(), config.throttle, clock);
 
   installErrorHandling(app);
   // Before the guard: its only route is CORS's catch-all OPTIONS, which never
   // runs a handler of ours (the preflight is answered in CORS's own hook).
   await app.register(security, { corsOrigins: config.corsOrigins });
   // From here on every route is checked: deny by default.
-  installGuard(app, { db, tokens });
+  installGuard(app, { db, tokens, clock, freshTokenTtl: config.freshTokenTtl });
   await app.register(openapi);
   await registerPublicPlugin(app, docsUi);
 
   mountRoutes(app, new HealthRoutes({ db }));
-  mountRoutes(app, new AuthRoutes({ db, tokens, clock }));
+  mountRoutes(app, new AuthRoutes({ db, clock, sessions, throttle, ring }));
+  mountRoutes(app, new MeRoutes({ db, clock, throttle }));
+  mountRoutes(app, new AdminRoutes({ db, clock }));
   mountRoutes(app, new BookRoutes({ db, clock }));
   app.get(
     '/openapi.json',

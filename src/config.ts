@@ -1,3 +1,6 @@
+import type { JsonWebKey } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 
 /** Thrown for any invalid setting; the server prints its message as one line and exits. */
@@ -24,6 +27,30 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Origins allowed by CORS; empty means CORS is off. */
   readonly corsOrigins: readonly string[];
+  /** Refresh tokens: absolute session lifetime, idle lifetime, and the concurrent-refresh grace, in seconds. */
+  readonly refreshTokenTtl: number;
+  readonly refreshIdleTtl: number;
+  readonly refreshReuseGrace: number;
+  /** How long after a password login a token counts as fresh, in seconds. */
+  readonly freshTokenTtl: number;
+  readonly throttle: ThrottleConfig;
+  /** Proxies whose X-Forwarded-For is believed (IPs, CIDRs or loopback/linklocal/uniquelocal). */
+  readonly trustProxy: readonly string[];
+  /** Asymmetric signing keys (JWKs, newest first); empty means HS256 with jwtSecret. */
+  readonly jwtKeys: readonly JsonWebKey[];
+  /** An admin account to create at start when the database has no admin yet. */
+  readonly initialAdmin: { readonly username: string; readonly password: string } | undefined;
+}
+
+export interface ThrottleConfig {
+  /** Failed logins per username (existing or not) per window. */
+  readonly loginFailuresPerUser: number;
+  /** Failed logins per client IP per window. */
+  readonly loginFailuresPerIp: number;
+  readonly loginWindow: number;
+  /** Signup attempts per client IP per window. */
+  readonly signupsPerIp: number;
+  readonly signupWindow: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -53,6 +80,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accessTokenTtl: parseDuration('ACCESS_TOKEN_TTL', read(env, 'ACCESS_TOKEN_TTL') ?? '15m'),
     logLevel: parseLogLevel(read(env, 'LOG_LEVEL') ?? 'info'),
     corsOrigins: parseOrigins(read(env, 'CORS_ORIGINS') ?? ''),
+    refreshTokenTtl: parseDuration('REFRESH_TOKEN_TTL', read(env, 'REFRESH_TOKEN_TTL') ?? '30d'),
+    refreshIdleTtl: parseDuration('REFRESH_IDLE_TTL', read(env, 'REFRESH_IDLE_TTL') ?? '7d'),
+    refreshReuseGrace: parseDuration('REFRESH_REUSE_GRACE', read(env, 'REFRESH_REUSE_GRACE') ?? '10s', 0),
+    freshTokenTtl: parseDuration('FRESH_TOKEN_TTL', read(env, 'FRESH_TOKEN_TTL') ?? '10m'),
+    throttle: Object.freeze({
+      loginFailuresPerUser: parseCount('LOGIN_MAX_FAILURES', read(env, 'LOGIN_MAX_FAILURES') ?? '5'),
+      loginFailuresPerIp: parseCount('LOGIN_IP_MAX_FAILURES', read(env, 'LOGIN_IP_MAX_FAILURES') ?? '20'),
+      loginWindow: parseDuration('LOGIN_WINDOW', read(env, 'LOGIN_WINDOW') ?? '15m'),
+      signupsPerIp: parseCount('SIGNUP_IP_MAX', read(env, 'SIGNUP_IP_MAX') ?? '20'),
+      signupWindow: parseDuration('SIGNUP_WINDOW', read(env, 'SIGNUP_WINDOW') ?? '1h'),
+    }),
+    trustProxy: parseTrustProxy(read(env, 'TRUST_PROXY') ?? ''),
+    jwtKeys: parseJwtKeys(read(env, 'JWT_KEYS'), read(env, 'JWT_KEYS_FILE')),
+    initialAdmin: parseInitialAdmin(read(env, 'ADMIN_USERNAME'), env.ADMIN_PASSWORD),
   });
 }
 
@@ -85,10 +126,10 @@ function parsePort(value: string): number {
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
 /** "900", "900s", "15m", "1h" or "1d" → seconds. */
-export function parseDuration(name: string, value: string): number {
+export function parseDuration(name: string, value: string, min = 1): number {
   const match = /^(\d{1,9})([smhd]?)$/.exec(value);
-  const seconds = match ? Number(match[1]) * (UNITS[match[2] || 's'] ?? 1) : 0;
-  if (seconds < 1) {
+  const seconds = match ? Number(match[1]) * (UNITS[match[2] || 's'] ?? 1) : -1;
+  if (seconds < min) {
     throw new ConfigError(`${name} must be a positive duration like 900, 90s, 15m or 1h, got "${value}"`);
   }
   return seconds;
@@ -128,4 +169,65 @@ export function checkSecret(secret: string | undefined): string | undefined {
     throw new ConfigError('JWT_SECRET looks repetitive; use random data (try: openssl rand -hex 32)');
   }
   return secret;
+}
+
+function parseCount(name: string, value: string): number {
+  const count = /^\d{1,6}$/.test(value) ? Number(value) : 0;
+  if (count < 1) throw new ConfigError(`${name} must be a whole number of at least 1, got "${value}"`);
+  return count;
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function parseTrustProxy(value: string): string[] {
+  const entries = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const [address = '', bits, ...rest] = entry.split('/');
+    const family = net.isIP(address);
+    const validBits =
+      bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (!PROXY_NAMES.has(entry) && (family === 0 || !validBits || rest.length > 0)) {
+      throw new ConfigError(
+        `TRUST_PROXY entries must be IP addresses, CIDR ranges or loopback/linklocal/uniquelocal, got "${entry}"`,
+      );
+    }
+  }
+  return entries;
+}
+
+function parseJwtKeys(inline: string | undefined, file: string | undefined): JsonWebKey[] {
+  if (inline !== undefined && file !== undefined)
+    throw new ConfigError('set JWT_KEYS or JWT_KEYS_FILE, not both');
+  const source = inline !== undefined ? 'JWT_KEYS' : 'JWT_KEYS_FILE';
+  let text = inline;
+  if (file !== undefined) {
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`JWT_KEYS_FILE ${file} cannot be read: ${(error as Error).message}`);
+    }
+  }
+  if (text === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`${source} must be JSON: a JWK Set {"keys": [...]} or an array of JWKs`);
+  }
+  const keys = Array.isArray(parsed) ? parsed : (parsed as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => typeof k === 'object' && k !== null)) {
+    throw new ConfigError(`${source} must hold a non-empty list of JWKs`);
+  }
+  return keys as JsonWebKey[];
+}
+
+function parseInitialAdmin(username: string | undefined, password: string | undefined) {
+  if (username === undefined && !password) return undefined;
+  if (username === undefined || !password) {
+    throw new ConfigError('ADMIN_USERNAME and ADMIN_PASSWORD go together: set both or neither');
+  }
+  return Object.freeze({ username, password });
 }

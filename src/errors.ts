@@ -11,6 +11,13 @@ export type ErrorCode =
   | 'TOKEN_MISSING'
   | 'TOKEN_EXPIRED'
   | 'TOKEN_INVALID'
+  | 'TOKEN_REVOKED'
+  | 'FRESH_LOGIN_REQUIRED'
+  | 'REFRESH_INVALID'
+  | 'ACCOUNT_DISABLED'
+  | 'PASSWORD_TOO_COMMON'
+  | 'TOO_MANY_REQUESTS'
+  | 'LAST_ADMIN'
   | 'USER_NOT_FOUND'
   | 'USER_EXISTS'
   | 'FORBIDDEN'
@@ -56,6 +63,25 @@ export const errors = {
   /** One answer for a missing field, an unknown user and a wrong password, so none reveals which. */
   invalidCredentials: () =>
     new ApiError(401, 'INVALID_CREDENTIALS', 'Could not verify!', { 'www-authenticate': CHALLENGE }),
+  tokenRevoked: () =>
+    new ApiError(401, 'TOKEN_REVOKED', 'Token has been revoked!', {
+      'www-authenticate': `${INVALID_TOKEN_CHALLENGE}, error_description="The session has ended"`,
+    }),
+  freshLoginRequired: () =>
+    new ApiError(401, 'FRESH_LOGIN_REQUIRED', 'Fresh login required!', {
+      'www-authenticate': `${INVALID_TOKEN_CHALLENGE}, error_description="Log in with your password again"`,
+    }),
+  invalidRefresh: () => new ApiError(401, 'REFRESH_INVALID', 'Invalid refresh token!'),
+  wrongPassword: () =>
+    new ApiError(401, 'INVALID_CREDENTIALS', 'Password is incorrect!', { 'www-authenticate': CHALLENGE }),
+  accountDisabled: () => new ApiError(403, 'ACCOUNT_DISABLED', 'Account disabled!'),
+  passwordTooCommon: () =>
+    new ApiError(400, 'PASSWORD_TOO_COMMON', 'This password is too common; choose another one'),
+  tooManyRequests: (message: string, retryAfterSeconds: number) =>
+    new ApiError(429, 'TOO_MANY_REQUESTS', message, {
+      'retry-after': String(Math.max(1, retryAfterSeconds)),
+    }),
+  lastAdmin: () => new ApiError(409, 'LAST_ADMIN', 'The last admin cannot be demoted, disabled or deleted!'),
   userNotFound: () => new ApiError(404, 'USER_NOT_FOUND', 'User not found!'),
   userExists: () => new ApiError(409, 'USER_EXISTS', 'User already exists!'),
   adminRequired: () => new ApiError(403, 'ADMIN_REQUIRED', 'Admin privileges required!'),

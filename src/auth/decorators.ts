@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AdminUser, AuthUser } from '../users/user.js';
-import { type AuthMode, describeMode, mergeMode, type RouteAuth } from './requirement.js';
+import { describe, mergeRequirement, type Requirement, type RouteAuth } from './requirement.js';
 
 /*
  * The authentication decorators. Each one works two ways:
@@ -45,8 +45,8 @@ export function authOf(fn: AnyFunction): RouteAuth | undefined {
   return requirements.get(fn);
 }
 
-function record(fn: AnyFunction, mode: AuthMode, where: string): RouteAuth {
-  const auth = mergeMode(requirements.get(fn), mode, where);
+function record(fn: AnyFunction, mode: Requirement, where: string): RouteAuth {
+  const auth = mergeRequirement(requirements.get(fn), mode, where);
   requirements.set(fn, auth);
   return auth;
 }
@@ -61,18 +61,18 @@ export function userHandler(inner: UserHandler<never>, auth: RouteAuth): Guarded
   return handler as GuardedHandler;
 }
 
-function decorate(mode: AuthMode, target: AnyFunction, context?: unknown): AnyFunction | undefined {
+function decorate(mode: Requirement, target: AnyFunction, context?: unknown): AnyFunction | undefined {
   if (context !== undefined) {
     const ctx = context as DecoratorContext;
     if (ctx.kind !== 'method' || ctx.static) {
-      throw new TypeError(`${describeMode(mode)} decorates route methods only, not ${String(ctx.name)}`);
+      throw new TypeError(`${describe(mode)} decorates route methods only, not ${String(ctx.name)}`);
     }
     // Record on the method itself; mountRoutes() builds its handler.
     record(target, mode, `method ${String(ctx.name)}`);
     return undefined;
   }
   if (typeof target !== 'function') {
-    throw new TypeError(`${describeMode(mode).slice(1)}() wraps a handler function`);
+    throw new TypeError(`${describe(mode).slice(1)}() wraps a handler function`);
   }
   const where = target.name ? `handler ${target.name}` : 'a handler';
   const inner = wrapped.get(target);
@@ -81,7 +81,7 @@ function decorate(mode: AuthMode, target: AnyFunction, context?: unknown): AnyFu
     return target;
   }
   // Wrapping an already-wrapped handler stacks the requirements, like Python decorators.
-  const auth = mergeMode(requirements.get(target), mode, where);
+  const auth = mergeRequirement(requirements.get(target), mode, where);
   return userHandler(inner ?? (target as UserHandler<never>), auth);
 }
 
@@ -144,4 +144,24 @@ export function publicRoute<
 >(handler: (req: Rq, reply: Rp) => R): GuardedHandler<Rq, Rp, R>;
 export function publicRoute(target: AnyFunction, context?: unknown): unknown {
   return decorate('public', target, context);
+}
+
+/**
+ * Requires a token issued by a password login within FRESH_TOKEN_TTL (10
+ * minutes by default): a refreshed token is not fresh. For password changes,
+ * account deletion and admin actions. Stacks on `adminRequired`, keeping its
+ * user type; alone it implies `tokenRequired`.
+ */
+export function freshTokenRequired<This, U extends AuthUser, Rq extends AnyRequest, Rp extends AnyReply, R>(
+  method: (this: This, user: U, req: Rq, reply: Rp) => R,
+  context: ClassMethodDecoratorContext<This, (this: This, user: U, req: Rq, reply: Rp) => R>,
+): void;
+export function freshTokenRequired<Rq, Rp, R>(handler: GuardedHandler<Rq, Rp, R>): GuardedHandler<Rq, Rp, R>;
+export function freshTokenRequired<
+  Rq extends AnyRequest = FastifyRequest,
+  Rp extends AnyReply = FastifyReply,
+  R = unknown,
+>(handler: UserHandler<AuthUser, Rq, Rp, R>): GuardedHandler<Rq, Rp, R>;
+export function freshTokenRequired(target: AnyFunction, context?: unknown): unknown {
+  return decorate('fresh', target, context);
 }

@@ -5,13 +5,14 @@ import type {
   onRequestAsyncHookHandler,
   RouteOptions,
 } from 'fastify';
+import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { errors } from '../errors.js';
 import { ErrorResponse } from '../http/schemas.js';
-import { findByPublicId } from '../users/repository.js';
+import { lookupAuth } from '../sessions/repository.js';
 import type { AuthUser } from '../users/user.js';
 import { authOf } from './decorators.js';
-import type { AuthMode, RouteAuth } from './requirement.js';
+import type { RouteAuth } from './requirement.js';
 import type { Tokens } from './tokens.js';
 
 declare module 'fastify' {
@@ -28,6 +29,9 @@ declare module 'fastify' {
 export interface GuardDeps {
   db: Db;
   tokens: Tokens;
+  clock: Clock;
+  /** Seconds after a password login during which its tokens count as fresh. */
+  freshTokenTtl: number;
 }
 
 const PUBLIC_CONTEXT = 'bookapiPublicContext';
@@ -51,15 +55,16 @@ export async function registerPublicPlugin(app: FastifyInstance, plugin: Fastify
  */
 export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
   app.decorateRequest('user', null);
-  const hooks: Record<AuthMode, onRequestAsyncHookHandler | undefined> = {
-    public: undefined,
-    optional: authenticator(deps, 'optional'),
-    token: authenticator(deps, 'token'),
-    admin: authenticator(deps, 'admin'),
+  const hooks = new Map<string, onRequestAsyncHookHandler>();
+  const hookFor = (auth: RouteAuth) => {
+    const key = `${auth.mode}:${auth.fresh}`;
+    let hook = hooks.get(key);
+    if (!hook) hooks.set(key, (hook = authenticator(deps, auth)));
+    return hook;
   };
 
   app.addHook('onRoute', function (this: FastifyInstance, route) {
-    if (this.hasDecorator(PUBLIC_CONTEXT)) return documentAuth(route, 'public');
+    if (this.hasDecorator(PUBLIC_CONTEXT)) return documentAuth(route, { mode: 'public', fresh: false });
     const auth = authOf(route.handler);
     if (!auth) {
       throw new Error(
@@ -68,14 +73,14 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
       );
     }
     route.config = { ...route.config, auth };
-    const hook = hooks[auth.mode];
     // A new array: Fastify's automatic HEAD route shares the original options.
-    if (hook) route.onRequest = [hook, ...toArray(route.onRequest)];
-    documentAuth(route, auth.mode);
+    if (auth.mode !== 'public') route.onRequest = [hookFor(auth), ...toArray(route.onRequest)];
+    documentAuth(route, auth);
   });
 }
 
-function authenticator(deps: GuardDeps, mode: Exclude<AuthMode, 'public'>): onRequestAsyncHookHandler {
+function authenticator(deps: GuardDeps, auth: RouteAuth): onRequestAsyncHookHandler {
+  const { mode, fresh } = auth;
   return async function authenticate(req) {
     const token = readToken(req);
     if (token === undefined) {
@@ -83,10 +88,14 @@ function authenticator(deps: GuardDeps, mode: Exclude<AuthMode, 'public'>): onRe
       throw errors.tokenMissing();
     }
     const claims = deps.tokens.verify(token);
-    const user = await findByPublicId(deps.db, claims.sub);
-    if (!user) throw errors.userNotFound();
-    if (mode === 'admin' && !user.admin) throw errors.adminRequired();
-    req.user = user;
+    const now = deps.clock.now();
+    const found = await lookupAuth(deps.db, claims.sub, claims.sid, now);
+    if (found.kind === 'no-user') throw errors.userNotFound();
+    if (found.kind !== 'ok') throw errors.tokenRevoked();
+    if (mode === 'admin' && !found.user.admin) throw errors.adminRequired();
+    if (fresh && !(claims.fresh && now / 1000 - claims.iat <= deps.freshTokenTtl))
+      throw errors.freshLoginRequired();
+    req.user = found.user;
   };
 }
 
@@ -112,14 +121,19 @@ function toArray<T>(value: T | T[] | undefined): T[] {
 const SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, { accessToken: [] }];
 
 /** Every route's OpenAPI entry states its auth requirement and the errors that come with it. */
-function documentAuth(route: RouteOptions, mode: AuthMode): void {
+function documentAuth(route: RouteOptions, { mode, fresh }: RouteAuth): void {
   const schema = { ...route.schema };
   const responses = { ...(schema.response as Record<string, unknown> | undefined) };
   if (mode === 'public') {
     schema.security = [];
   } else {
     schema.security = mode === 'optional' ? [{}, ...SECURITY] : SECURITY;
-    responses[401] ??= { ...ErrorResponse, description: 'Token missing, invalid or expired' };
+    responses[401] ??= {
+      ...ErrorResponse,
+      description: fresh
+        ? 'Token missing, invalid, expired or revoked, or not from a recent password login (Fresh login required!)'
+        : 'Token missing, invalid, expired or revoked',
+    };
     responses[404] ??= { ...ErrorResponse, description: 'Not found' };
     if (mode === 'admin') responses[403] ??= { ...ErrorResponse, description: 'Admin privileges required' };
   }

@@ -4,19 +4,41 @@ import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { errors } from '../errors.js';
 import { type Reply, type Req, route } from '../http/route.js';
+import { revokeSession, revokeUserSessions } from '../sessions/repository.js';
+import type { Throttle } from '../throttle/throttle.js';
 import { findCredentials, insertUser, updatePasswordHash } from '../users/repository.js';
-import { publicRoute } from './decorators.js';
+import type { AuthUser } from '../users/user.js';
+import { isCommonPassword } from './common-passwords.js';
+import { publicRoute, tokenRequired } from './decorators.js';
+import type { RingKey } from './keys.js';
 import { getDummyHash, hashPassword, needsRehash, verifyPassword } from './passwords.js';
-import { LoginSchema, SignupSchema } from './schemas.js';
-import type { Tokens } from './tokens.js';
+import {
+  JwksSchema,
+  LoginSchema,
+  LogoutAllSchema,
+  LogoutSchema,
+  RefreshSchema,
+  SignupSchema,
+} from './schemas.js';
+import type { Sessions } from './sessions.js';
+
+export interface AuthDeps {
+  db: Db;
+  clock: Clock;
+  sessions: Sessions;
+  throttle: Throttle;
+  ring: readonly RingKey[];
+}
 
 export class AuthRoutes {
-  constructor(private readonly deps: { db: Db; tokens: Tokens; clock: Clock }) {}
+  constructor(private readonly deps: AuthDeps) {}
 
   @route({ method: 'POST', url: '/signup', schema: SignupSchema })
   @publicRoute
   async signup(req: Req<typeof SignupSchema>, reply: Reply<typeof SignupSchema>) {
+    await this.deps.throttle.signup(req.ip);
     const { username, password } = req.body;
+    if (isCommonPassword(password)) throw errors.passwordTooCommon();
     const passwordHash = await hashPassword(password);
     try {
       await insertUser(this.deps.db, {
@@ -29,6 +51,7 @@ export class AuthRoutes {
       if (isUniqueViolation(error)) throw errors.userExists();
       throw error;
     }
+    req.log.info({ event: 'signup', username }, 'user registered');
     return reply.code(201).send({ message: 'registered successfully' });
   }
 
@@ -36,15 +59,67 @@ export class AuthRoutes {
   @publicRoute
   async login(req: Req<typeof LoginSchema>, reply: Reply<typeof LoginSchema>) {
     const { username, password } = req.body;
-    const found = await findCredentials(this.deps.db, username);
+    const { throttle, db } = this.deps;
+    try {
+      await throttle.checkLogin(username, req.ip);
+    } catch (error) {
+      req.log.warn({ event: 'login.throttled', username, ip: req.ip }, 'login throttled');
+      throw error;
+    }
+    const found = await findCredentials(db, username);
     // Unknown users pay for a verify too, so timing does not tell them apart.
     const valid = await verifyPassword(found?.passwordHash ?? (await getDummyHash()), password);
-    if (!found || !valid) throw errors.invalidCredentials();
+    if (!found || !valid) {
+      await throttle.loginFailed(username, req.ip);
+      req.log.info({ event: 'login.failure', username, ip: req.ip }, 'login failed');
+      throw errors.invalidCredentials();
+    }
+    await throttle.loginSucceeded(username);
+    // Said only to someone who knows the password, so it reveals nothing to a guesser.
+    if (found.disabled) throw errors.accountDisabled();
     if (needsRehash(found.passwordHash)) {
       // The password is in hand only now: upgrade a hash made with older, weaker parameters.
-      await updatePasswordHash(this.deps.db, found.user.id, await hashPassword(password));
+      await updatePasswordHash(db, found.id, await hashPassword(password));
     }
-    const { token, expiresIn } = this.deps.tokens.issue(found.user.publicId);
-    return reply.code(201).send({ token, token_type: 'Bearer', expires_in: expiresIn });
+    const pair = await this.deps.sessions.start(found);
+    req.log.info({ event: 'login.success', user: found.publicId }, 'logged in');
+    return reply.code(201).send(pair);
+  }
+
+  @route({
+    method: 'POST',
+    url: '/token/refresh',
+    schema: RefreshSchema,
+    invalidInput: errors.invalidRefresh,
+  })
+  @publicRoute
+  async refresh(req: Req<typeof RefreshSchema>, reply: Reply<typeof RefreshSchema>) {
+    const pair = await this.deps.sessions.refresh(req.body.refresh_token, req.log);
+    return reply.code(201).send(pair);
+  }
+
+  @route({ method: 'POST', url: '/logout', schema: LogoutSchema })
+  @tokenRequired
+  async logout(user: AuthUser, req: Req<typeof LogoutSchema>) {
+    await revokeSession(this.deps.db, user.sessionId, this.deps.clock.now());
+    req.log.info({ event: 'logout', user: user.publicId, session: user.sessionId }, 'logged out');
+    return { message: 'Logged out' };
+  }
+
+  @route({ method: 'POST', url: '/logout/all', schema: LogoutAllSchema })
+  @tokenRequired
+  async logoutAll(user: AuthUser, req: Req<typeof LogoutAllSchema>) {
+    const ended = await revokeUserSessions(this.deps.db, user.id, this.deps.clock.now());
+    req.log.info({ event: 'logout.all', user: user.publicId, sessions: ended }, 'logged out everywhere');
+    return { message: 'Logged out of all sessions' };
+  }
+
+  @route({ method: 'GET', url: '/.well-known/jwks.json', schema: JwksSchema })
+  @publicRoute
+  async jwks(_req: Req<typeof JwksSchema>, reply: Reply<typeof JwksSchema>) {
+    // Public keys are public: caches may keep them for a while (the no-store default is for private answers).
+    return reply
+      .header('cache-control', 'public, max-age=300')
+      .send({ keys: this.deps.ring.map((k) => k.publicJwk) });
   }
 }

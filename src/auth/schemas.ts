@@ -8,15 +8,22 @@ export const PASSWORD = { minLength: 8, maxLength: 128 } as const;
 // No control characters or surrounding spaces: a username is shown to people.
 const usernamePattern = '^[^\\s\\p{Cc}](?:[^\\p{Cc}]*[^\\s\\p{Cc}])?$';
 
+export const Password = Type.String({
+  ...PASSWORD,
+  description: '8-128 characters, not a commonly used password',
+});
+
 const Credentials = Type.Object(
   {
     username: Type.String({ ...USERNAME, pattern: usernamePattern }),
-    password: Type.String(PASSWORD),
+    password: Password,
   },
   // Extra fields (say, "admin": true) are dropped before the handler sees them.
   { additionalProperties: false },
 );
 export type Credentials = Static<typeof Credentials>;
+
+const TooMany = { ...ErrorResponse, description: 'Too many attempts; see Retry-After' };
 
 export const SignupSchema = {
   tags: ['auth'],
@@ -24,8 +31,9 @@ export const SignupSchema = {
   body: Credentials,
   response: {
     201: { ...MessageResponse, description: 'Registered' },
-    400: { ...ErrorResponse, description: 'Missing or invalid username or password' },
+    400: { ...ErrorResponse, description: 'Missing or invalid username or password, or a common password' },
     409: { ...ErrorResponse, description: 'User already exists!' },
+    429: TooMany,
   },
 } as const;
 
@@ -38,22 +46,72 @@ const LoginBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const TokenPair = Type.Object(
+  {
+    token: Type.String({ description: 'JWT access token' }),
+    refresh_token: Type.String({ description: 'Opaque, single-use refresh token' }),
+    token_type: Type.Literal('Bearer'),
+    expires_in: Type.Integer({ description: 'Seconds until the access token expires' }),
+  },
+  { description: 'Logged in' },
+);
+
 export const LoginSchema = {
   tags: ['auth'],
-  summary: 'Log in and receive an access token',
+  summary: 'Log in: an access token and a refresh token',
   body: LoginBody,
   response: {
-    201: Type.Object(
-      {
-        token: Type.String({ description: 'JWT access token (HS256)' }),
-        token_type: Type.Literal('Bearer'),
-        expires_in: Type.Integer({ description: 'Seconds until the token expires' }),
-      },
-      { description: 'Logged in' },
-    ),
+    201: TokenPair,
     401: {
       ...ErrorResponse,
       description: 'Could not verify! (missing field, unknown user or wrong password)',
     },
+    403: { ...ErrorResponse, description: 'Account disabled! (only after a correct password)' },
+    429: TooMany,
+  },
+} as const;
+
+export const RefreshSchema = {
+  tags: ['auth'],
+  summary: 'Exchange a refresh token for new tokens (the old one is spent)',
+  body: Type.Object({ refresh_token: Type.String({ maxLength: 256 }) }, { additionalProperties: false }),
+  response: {
+    201: { ...TokenPair, description: 'New tokens; the access token is not fresh' },
+    401: { ...ErrorResponse, description: 'Invalid refresh token!' },
+  },
+} as const;
+
+export const LogoutSchema = {
+  tags: ['auth'],
+  summary: 'End this session: its access and refresh tokens stop working at once',
+  response: { 200: MessageResponse },
+} as const;
+
+export const LogoutAllSchema = {
+  tags: ['auth'],
+  summary: 'End every session of this user',
+  response: { 200: MessageResponse },
+} as const;
+
+export const JwksSchema = {
+  tags: ['auth'],
+  summary: 'Public keys that verify our access tokens (empty with HS256)',
+  response: {
+    200: Type.Object({
+      keys: Type.Array(
+        Type.Object(
+          {
+            kty: Type.String(),
+            crv: Type.String(),
+            x: Type.String(),
+            y: Type.Optional(Type.String()),
+            kid: Type.String(),
+            alg: Type.String(),
+            use: Type.String(),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    }),
   },
 } as const;

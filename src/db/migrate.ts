@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: migrations run against the schema as it was then, not today's types
 import { type Kysely, type Migration, type MigrationResultSet, Migrator } from 'kysely';
 import * as m0001 from './migrations/0001_users_and_books.js';
+import * as m0002 from './migrations/0002_sessions.js';
 
 /**
  * Migrations are imported, not read from a folder, so the same list works
@@ -8,6 +9,7 @@ import * as m0001 from './migrations/0001_users_and_books.js';
  */
 const migrations: Record<string, Migration> = {
   '0001_users_and_books': m0001,
+  '0002_sessions': m0002,
 };
 
 function migrator(db: Kysely<any>): Migrator {

@@ -4,6 +4,8 @@ import type { Generated } from 'kysely';
 export interface Database {
   users: UsersTable;
   books: BooksTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
 }
 
 export interface UsersTable {
@@ -12,6 +14,7 @@ export interface UsersTable {
   username: string;
   password_hash: string;
   admin: number;
+  disabled: Generated<number>;
   created_at: string;
 }
 
@@ -25,4 +28,24 @@ export interface BooksTable {
   owner_id: number;
   created_at: string;
   updated_at: string;
+}
+
+/** One login: every access and refresh token it leads to carries its id. Times in epoch ms. */
+export interface SessionsTable {
+  id: string;
+  user_id: number;
+  created_at: number;
+  last_used_at: number;
+  /** Absolute end: no refresh after this, however active the session. */
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export interface RefreshTokensTable {
+  /** SHA-256 (hex) of the opaque token; the token itself is never stored. */
+  token_hash: string;
+  session_id: string;
+  created_at: number;
+  /** Set when the token is spent; presenting it again is reuse. */
+  used_at: number | null;
 }

@@ -12,7 +12,7 @@ import type {
   RouteGenericInterface,
 } from 'fastify';
 import { authOf, publicRoute, userHandler } from '../auth/decorators.js';
-import { describeMode } from '../auth/requirement.js';
+import { describeAuth } from '../auth/requirement.js';
 import type { ApiError } from '../errors.js';
 
 /** The request a handler sees for a route schema: body, params and query typed from TypeBox. */
@@ -94,7 +94,7 @@ export function mountRoutes(app: FastifyInstance, controller: object): void {
       config: { invalidInput: spec.invalidInput, route: where },
       handler,
     });
-    app.log.debug({ route: where, auth: describeMode(auth.mode) }, 'route mounted');
+    app.log.debug({ route: where, auth: describeAuth(auth) }, 'route mounted');
   }
 }
 

@@ -1,4 +1,5 @@
 import { Ajv, type Options } from 'ajv';
+import addFormatsPlugin from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 
 // Fastify's defaults, minus coercion where it would hide client mistakes.
@@ -13,6 +14,11 @@ const common: Options = {
 const bodyAjv = new Ajv({ ...common, coerceTypes: false });
 /** Query strings and path params are text: "20" must become the integer 20. */
 const textAjv = new Ajv({ ...common, coerceTypes: 'array' });
+
+// ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
+const addFormats = addFormatsPlugin as unknown as (ajv: Ajv) => Ajv;
+addFormats(bodyAjv);
+addFormats(textAjv);
 
 export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
   (httpPart === 'body' ? bodyAjv : textAjv).compile(schema);

@@ -1,16 +1,46 @@
 import type { Db } from '../db/database.js';
-import type { AuthUser } from './user.js';
 
 export interface NewUser {
   publicId: string;
   username: string;
   passwordHash: string;
   createdAt: string;
+  admin?: boolean;
 }
 
-export interface UserCredentials {
-  user: AuthUser;
+export interface UserRecord {
+  id: number;
+  publicId: string;
+  username: string;
+  admin: boolean;
+  disabled: boolean;
+  createdAt: string;
+}
+
+export interface UserCredentials extends UserRecord {
   passwordHash: string;
+}
+
+const columns = ['id', 'public_id', 'username', 'admin', 'disabled', 'created_at'] as const;
+
+type Row = {
+  id: number;
+  public_id: string;
+  username: string;
+  admin: number;
+  disabled: number;
+  created_at: string;
+};
+
+function toRecord(row: Row): UserRecord {
+  return {
+    id: row.id,
+    publicId: row.public_id,
+    username: row.username,
+    admin: row.admin === 1,
+    disabled: row.disabled === 1,
+    createdAt: row.created_at,
+  };
 }
 
 /** Throws the database's unique violation when the username is taken; the caller maps it. */
@@ -21,7 +51,7 @@ export async function insertUser(db: Db, user: NewUser): Promise<void> {
       public_id: user.publicId,
       username: user.username,
       password_hash: user.passwordHash,
-      admin: 0,
+      admin: user.admin ? 1 : 0,
       created_at: user.createdAt,
     })
     .execute();
@@ -30,26 +60,76 @@ export async function insertUser(db: Db, user: NewUser): Promise<void> {
 export async function findCredentials(db: Db, username: string): Promise<UserCredentials | undefined> {
   const row = await db
     .selectFrom('users')
-    .select(['id', 'public_id', 'username', 'admin', 'password_hash'])
+    .select([...columns, 'password_hash'])
     .where('username', '=', username)
     .executeTakeFirst();
-  return row && { user: toAuthUser(row), passwordHash: row.password_hash };
+  return row && { ...toRecord(row), passwordHash: row.password_hash };
 }
 
-/** The per-request lookup behind every protected route; admin is read fresh each time. */
-export async function findByPublicId(db: Db, publicId: string): Promise<AuthUser | undefined> {
+export async function findCredentialsById(db: Db, id: number): Promise<UserCredentials | undefined> {
   const row = await db
     .selectFrom('users')
-    .select(['id', 'public_id', 'username', 'admin'])
-    .where('public_id', '=', publicId)
+    .select([...columns, 'password_hash'])
+    .where('id', '=', id)
     .executeTakeFirst();
-  return row && toAuthUser(row);
+  return row && { ...toRecord(row), passwordHash: row.password_hash };
 }
 
-function toAuthUser(row: { id: number; public_id: string; username: string; admin: number }): AuthUser {
-  return { id: row.id, publicId: row.public_id, username: row.username, admin: row.admin === 1 };
+export async function findUser(
+  db: Db,
+  by: { id: number } | { publicId: string },
+): Promise<UserRecord | undefined> {
+  const query = db.selectFrom('users').select(columns);
+  const row = await ('id' in by
+    ? query.where('id', '=', by.id)
+    : query.where('public_id', '=', by.publicId)
+  ).executeTakeFirst();
+  return row && toRecord(row);
+}
+
+/** Keyset pagination over users by id, like books. */
+export async function listUsers(db: Db, after: number, limit: number): Promise<UserRecord[]> {
+  const rows = await db
+    .selectFrom('users')
+    .select(columns)
+    .where('id', '>', after)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map(toRecord);
 }
 
 export async function updatePasswordHash(db: Db, userId: number, passwordHash: string): Promise<void> {
   await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+}
+
+export async function updateUserFlags(
+  db: Db,
+  userId: number,
+  flags: { admin?: boolean; disabled?: boolean },
+): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({
+      ...(flags.admin === undefined ? {} : { admin: flags.admin ? 1 : 0 }),
+      ...(flags.disabled === undefined ? {} : { disabled: flags.disabled ? 1 : 0 }),
+    })
+    .where('id', '=', userId)
+    .execute();
+}
+
+/** Deletes the user; their books, sessions and refresh tokens go with them (ON DELETE CASCADE). */
+export async function deleteUser(db: Db, userId: number): Promise<boolean> {
+  const result = await db.deleteFrom('users').where('id', '=', userId).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+export async function countAdmins(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('admin', '=', 1)
+    .where('disabled', '=', 0)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

@@ -4,6 +4,8 @@ export interface AuthUser {
   readonly publicId: string;
   readonly username: string;
   readonly admin: boolean;
+  /** The session the request's token belongs to (what POST /logout ends). */
+  readonly sessionId: string;
 }
 
 /** What an `adminRequired` handler receives: the admin flag is known to be set. */

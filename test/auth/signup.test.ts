@@ -69,7 +69,7 @@ for (const [name, payload] of invalid) {
 test('boundary lengths are accepted: 3-char username, 64-char username, 8- and 128-char passwords', async (t) => {
   const { app } = await build(t);
   for (const user of [
-    { username: 'abc', password: '12345678' },
+    { username: 'abc', password: 'zq8#Lm2!' },
     { username: 'u'.repeat(64), password: 'p'.repeat(128) },
   ]) {
     const res = await signup(app, user);

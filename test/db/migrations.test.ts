@@ -19,14 +19,19 @@ test('migrations apply, are idempotent, and revert', async (t) => {
   const first = await migrateToLatest(db);
   assert.deepEqual(
     first.results?.map((r) => [r.migrationName, r.status]),
-    [['0001_users_and_books', 'Success']],
+    [
+      ['0001_users_and_books', 'Success'],
+      ['0002_sessions', 'Success'],
+    ],
   );
-  assert.deepEqual(await tables(db), ['books', 'users']);
+  assert.deepEqual(await tables(db), ['books', 'refresh_tokens', 'sessions', 'users']);
   assert.deepEqual((await migrateToLatest(db)).results, []);
+  await migrateDown(db);
+  assert.deepEqual(await tables(db), ['books', 'users']);
   await migrateDown(db);
   assert.deepEqual(await tables(db), []);
   await migrateToLatest(db);
-  assert.deepEqual(await tables(db), ['books', 'users']);
+  assert.deepEqual(await tables(db), ['books', 'refresh_tokens', 'sessions', 'users']);
 });
 
 test('the database enforces unique usernames and unique title+author keys', async (t) => {

@@ -82,7 +82,7 @@ test('a refused request never runs the handler', async (t) => {
 
 test('stacked @adminRequired @tokenRequired: 403 for a user, 200 for an admin, 401 without a token', async (t) => {
   const { app, db, probe, user } = await withProbe(t);
-  assert.deepEqual(authOf(Probe.prototype.admin), { mode: 'admin' });
+  assert.deepEqual(authOf(Probe.prototype.admin), { mode: 'admin', fresh: false });
   const refused = await app.inject({ method: 'GET', url: '/probe/admin', headers: user.headers });
   assert.equal(refused.statusCode, 403);
   assert.deepEqual(body(refused), { message: 'Admin privileges required!', code: 'ADMIN_REQUIRED' });

@@ -1,0 +1,86 @@
+import { adminRequired, freshTokenRequired } from '../auth/decorators.js';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/database.js';
+import { errors } from '../errors.js';
+import { type Reply, type Req, route } from '../http/route.js';
+import { revokeUserSessions } from '../sessions/repository.js';
+import {
+  countAdmins,
+  deleteUser,
+  findUser,
+  listUsers,
+  type UserRecord,
+  updateUserFlags,
+} from '../users/repository.js';
+import { toUser } from '../users/routes.js';
+import type { AdminUser } from '../users/user.js';
+import { DeleteUserSchema, ListUsersSchema, UpdateUserSchema } from './schemas.js';
+
+export class AdminRoutes {
+  constructor(private readonly deps: { db: Db; clock: Clock }) {}
+
+  @route({ method: 'GET', url: '/admin/users', schema: ListUsersSchema })
+  @adminRequired
+  async list(_admin: AdminUser, req: Req<typeof ListUsersSchema>, reply: Reply<typeof ListUsersSchema>) {
+    const { limit, after } = req.query;
+    let afterId = 0;
+    if (after !== undefined) {
+      const cursor = await findUser(this.deps.db, { publicId: after });
+      if (!cursor) throw errors.invalidInput('after must be the public_id of an existing user');
+      afterId = cursor.id;
+    }
+    const users = await listUsers(this.deps.db, afterId, limit);
+    const last = users.at(-1);
+    if (users.length === limit && last) {
+      reply.header('link', `</admin/users?limit=${limit}&after=${last.publicId}>; rel="next"`);
+    }
+    return { Users: users.map(toAdminView) };
+  }
+
+  @route({ method: 'PATCH', url: '/admin/users/:public_id', schema: UpdateUserSchema })
+  @freshTokenRequired
+  @adminRequired
+  async update(admin: AdminUser, req: Req<typeof UpdateUserSchema>) {
+    const { db, clock } = this.deps;
+    const target = await this.find(req.params.public_id);
+    const { admin: makeAdmin, disabled } = req.body;
+    const losesAdmin = target.admin && !target.disabled && (makeAdmin === false || disabled === true);
+    if (losesAdmin && (await countAdmins(db)) <= 1) throw errors.lastAdmin();
+    await updateUserFlags(db, target.id, { admin: makeAdmin, disabled });
+    // A disabled account's tokens must stop at once, not when they expire.
+    if (disabled === true) await revokeUserSessions(db, target.id, clock.now());
+    req.log.info(
+      { event: 'admin.user_updated', admin: admin.publicId, user: target.publicId, changes: req.body },
+      'admin updated a user',
+    );
+    return toAdminView({ ...target, ...definedFlags(makeAdmin, disabled) });
+  }
+
+  @route({ method: 'DELETE', url: '/admin/users/:public_id', schema: DeleteUserSchema })
+  @freshTokenRequired
+  @adminRequired
+  async remove(admin: AdminUser, req: Req<typeof DeleteUserSchema>) {
+    const target = await this.find(req.params.public_id);
+    if (target.admin && !target.disabled && (await countAdmins(this.deps.db)) <= 1) throw errors.lastAdmin();
+    if (!(await deleteUser(this.deps.db, target.id))) throw errors.userNotFound();
+    req.log.info(
+      { event: 'admin.user_deleted', admin: admin.publicId, user: target.publicId },
+      'admin deleted a user',
+    );
+    return { message: 'User deleted' };
+  }
+
+  private async find(publicId: string): Promise<UserRecord> {
+    const target = await findUser(this.deps.db, { publicId });
+    if (!target) throw errors.userNotFound();
+    return target;
+  }
+}
+
+function definedFlags(admin: boolean | undefined, disabled: boolean | undefined) {
+  return { ...(admin === undefined ? {} : { admin }), ...(disabled === undefined ? {} : { disabled }) };
+}
+
+function toAdminView(record: UserRecord) {
+  return { ...toUser(record), disabled: record.disabled };
+}

@@ -1,0 +1,153 @@
+import type { Db } from '../db/database.js';
+import type { AuthUser } from '../users/user.js';
+
+export interface NewSession {
+  id: string;
+  userId: number;
+  now: number;
+  expiresAt: number;
+}
+
+export async function insertSession(db: Db, s: NewSession): Promise<void> {
+  await db
+    .insertInto('sessions')
+    .values({ id: s.id, user_id: s.userId, created_at: s.now, last_used_at: s.now, expires_at: s.expiresAt })
+    .execute();
+}
+
+export async function insertRefreshToken(
+  db: Db,
+  tokenHash: string,
+  sessionId: string,
+  now: number,
+): Promise<void> {
+  await db
+    .insertInto('refresh_tokens')
+    .values({ token_hash: tokenHash, session_id: sessionId, created_at: now })
+    .execute();
+}
+
+export interface RefreshRecord {
+  sessionId: string;
+  usedAt: number | null;
+  session: { lastUsedAt: number; expiresAt: number; revokedAt: number | null };
+  user: { id: number; publicId: string; disabled: boolean };
+}
+
+/** A refresh token with its session and user, in one query. */
+export async function findRefreshToken(db: Db, tokenHash: string): Promise<RefreshRecord | undefined> {
+  const row = await db
+    .selectFrom('refresh_tokens')
+    .innerJoin('sessions', 'sessions.id', 'refresh_tokens.session_id')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select([
+      'refresh_tokens.session_id',
+      'refresh_tokens.used_at',
+      'sessions.last_used_at',
+      'sessions.expires_at',
+      'sessions.revoked_at',
+      'users.id as user_id',
+      'users.public_id',
+      'users.disabled',
+    ])
+    .where('refresh_tokens.token_hash', '=', tokenHash)
+    .executeTakeFirst();
+  return (
+    row && {
+      sessionId: row.session_id,
+      usedAt: row.used_at === null ? null : Number(row.used_at),
+      session: {
+        lastUsedAt: Number(row.last_used_at),
+        expiresAt: Number(row.expires_at),
+        revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+      },
+      user: { id: row.user_id, publicId: row.public_id, disabled: row.disabled === 1 },
+    }
+  );
+}
+
+/**
+ * Marks a refresh token spent. Conditional, so of two requests racing with
+ * the same token exactly one spends it; the other sees `false`.
+ */
+export async function spendRefreshToken(db: Db, tokenHash: string, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('refresh_tokens')
+    .set({ used_at: now })
+    .where('token_hash', '=', tokenHash)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+export async function touchSession(db: Db, sessionId: string, now: number): Promise<void> {
+  await db.updateTable('sessions').set({ last_used_at: now }).where('id', '=', sessionId).execute();
+}
+
+export async function revokeSession(db: Db, sessionId: string, now: number): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ revoked_at: now })
+    .where('id', '=', sessionId)
+    .where('revoked_at', 'is', null)
+    .execute();
+}
+
+/** Ends every session of a user, or every one but `keep`. Returns how many ended. */
+export async function revokeUserSessions(
+  db: Db,
+  userId: number,
+  now: number,
+  keep?: string,
+): Promise<number> {
+  let query = db
+    .updateTable('sessions')
+    .set({ revoked_at: now })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null);
+  if (keep !== undefined) query = query.where('id', '!=', keep);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export type AuthLookup =
+  | { kind: 'no-user' }
+  | { kind: 'revoked' }
+  | { kind: 'disabled' }
+  | { kind: 'ok'; user: AuthUser };
+
+/**
+ * The one query behind every protected request: the user (admin flag read
+ * fresh) and the token's session, so a logout anywhere is seen here at once.
+ */
+export async function lookupAuth(
+  db: Db,
+  publicId: string,
+  sessionId: string,
+  now: number,
+): Promise<AuthLookup> {
+  const row = await db
+    .selectFrom('users')
+    .leftJoin('sessions', (join) =>
+      join.onRef('sessions.user_id', '=', 'users.id').on('sessions.id', '=', sessionId),
+    )
+    .select([
+      'users.id',
+      'users.public_id',
+      'users.username',
+      'users.admin',
+      'users.disabled',
+      'sessions.revoked_at',
+      'sessions.expires_at',
+    ])
+    .where('users.public_id', '=', publicId)
+    .executeTakeFirst();
+  if (!row) return { kind: 'no-user' };
+  if (row.disabled === 1) return { kind: 'disabled' };
+  if (row.expires_at === null || row.revoked_at !== null || Number(row.expires_at) <= now)
+    return { kind: 'revoked' };
+  return {
+    kind: 'ok',
+    user: { id: row.id, publicId: row.public_id, username: row.username, admin: row.admin === 1, sessionId },
+  };
+}
