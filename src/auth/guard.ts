@@ -59,7 +59,10 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
   const hookFor = (auth: RouteAuth) => {
     const key = `${auth.mode}:${auth.fresh}`;
     let hook = hooks.get(key);
-    if (!hook) hooks.set(key, (hook = authenticator(deps, auth)));
+    if (!hook) {
+      hook = authenticator(deps, auth);
+      hooks.set(key, hook);
+    }
     return hook;
   };
 
