@@ -129,3 +129,40 @@ export async function publicIdOf(db: Db, username: string): Promise<string> {
     .executeTakeFirstOrThrow();
   return row.public_id;
 }
+
+export interface Pair {
+  token: string;
+  refresh_token: string;
+  headers: Record<string, string>;
+}
+
+/** Logs in (signing up first if needed) and returns both tokens. */
+export async function loginPair(
+  app: FastifyInstance,
+  username = ORIGINAL_USER.username,
+  password = ORIGINAL_USER.password,
+  options: { remoteAddress?: string } = {},
+): Promise<Pair> {
+  await app.inject({ method: 'POST', url: '/signup', payload: { username, password }, ...options });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/login',
+    payload: { username, password },
+    ...options,
+  });
+  if (res.statusCode !== 201) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
+  const { token, refresh_token } = body<{ token: string; refresh_token: string }>(res);
+  return { token, refresh_token, headers: { authorization: `Bearer ${token}` } };
+}
+
+export async function refresh(app: FastifyInstance, refreshToken: string): Promise<LightMyRequestResponse> {
+  return app.inject({ method: 'POST', url: '/token/refresh', payload: { refresh_token: refreshToken } });
+}
+
+export async function status(
+  app: FastifyInstance,
+  url: string,
+  headers: Record<string, string>,
+): Promise<number> {
+  return (await app.inject({ method: 'GET', url, headers })).statusCode;
+}

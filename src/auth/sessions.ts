@@ -69,26 +69,32 @@ export class Sessions {
     const now = this.o.clock.now();
     const { sessionId } = record;
 
-    if (record.usedAt !== null && now - record.usedAt > this.o.refreshReuseGrace * 1000) {
+    const graceMs = this.o.refreshReuseGrace * 1000;
+    const reused = async () => {
       await revokeSession(this.o.db, sessionId, now);
       log.warn(
         { event: 'refresh.reuse_detected', user: record.user.publicId, session: sessionId },
         'refresh token reused; session revoked',
       );
-      throw errors.invalidRefresh();
-    }
+      return errors.invalidRefresh();
+    };
+    if (record.usedAt !== null && now - record.usedAt >= graceMs) throw await reused();
     if (now >= record.session.expiresAt || now - record.session.lastUsedAt > this.o.refreshIdleTtl * 1000) {
       await revokeSession(this.o.db, sessionId, now);
       throw errors.invalidRefresh();
     }
 
     const next = randomBytes(32).toString('base64url');
-    await this.o.db.transaction().execute(async (trx) => {
-      // Losing the race to spend it means a concurrent refresh just did: the grace case.
-      if (record.usedAt === null) await spendRefreshToken(trx, tokenHash, now);
+    const rotated = await this.o.db.transaction().execute(async (trx) => {
+      // Losing the race to spend it means a concurrent refresh just did: the
+      // grace case, or reuse when there is no grace.
+      const lostRace = record.usedAt === null && !(await spendRefreshToken(trx, tokenHash, now));
+      if (lostRace && graceMs === 0) return false;
       await insertRefreshToken(trx, hashRefreshToken(next), sessionId, now);
       await touchSession(trx, sessionId, now);
+      return true;
     });
+    if (!rotated) throw await reused();
     log.info({ event: 'refresh', user: record.user.publicId, session: sessionId }, 'tokens refreshed');
     return this.pair(record.user.publicId, sessionId, next, false);
   }
