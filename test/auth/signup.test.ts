@@ -105,3 +105,13 @@ test('prototype pollution in a signup body is refused and the process stays heal
   assert.equal((await db.selectFrom('users').select('id').execute()).length, 0);
   assert.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
 });
+
+test('common passwords are refused with 400, whatever their case; the original tutorial password is fine', async (t) => {
+  const { app } = await build(t);
+  for (const password of ['password1234', 'Password123', 'qwertyuiop', 'iloveyou1']) {
+    const res = await signup(app, { username: 'reader', password });
+    assert.equal(res.statusCode, 400, password);
+    assert.equal(body(res).code, 'PASSWORD_TOO_COMMON');
+  }
+  assert.equal((await signup(app, { username: 'reader', password: 'testing_p@ssword' })).statusCode, 201);
+});
