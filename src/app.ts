@@ -55,7 +55,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Fastify parses text/plain by default; this API speaks JSON only (415 otherwise).
   app.removeContentTypeParser('text/plain');
 
-  const db = options.db ?? createDatabase(config.database);
+  const db =
+    options.db ??
+    createDatabase(config.database, {
+      poolSize: config.dbPoolSize,
+      onPoolError: (error) => app.log.warn({ err: error }, 'database connection lost; it will be replaced'),
+    });
   app.addHook('onClose', async () => db.destroy());
   await migrateToLatest(db);
   void getDummyHash(); // computed now so the first unknown-user login is not faster than the rest

@@ -16,6 +16,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly database: DatabaseConfig;
+  /** PostgreSQL connections per process (per worker with WORKERS > 1). */
+  readonly dbPoolSize: number;
   /** Where the generated JWT secret (and the default SQLite file) live. */
   readonly dataDir: string;
   /** Undefined when JWT_SECRET is unset: the server then generates and keeps one in dataDir. */
@@ -73,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: parsePort(read(env, 'PORT') ?? '5000'),
     host: read(env, 'HOST') ?? '127.0.0.1',
     database,
+    dbPoolSize: parseCount('DB_POOL_SIZE', read(env, 'DB_POOL_SIZE') ?? '10'),
     dataDir,
     jwtSecret: checkSecret(read(env, 'JWT_SECRET')),
     jwtIssuer: read(env, 'JWT_ISSUER') ?? 'bookapi',

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import type { Clock } from '../src/clock.js';
 import { type Config, loadConfig } from '../src/config.js';
@@ -18,6 +19,35 @@ export function testConfig(env: Record<string, string> = {}): Config & { jwtSecr
     ...env,
   });
   return { ...config, jwtSecret: config.jwtSecret ?? TEST_SECRET };
+}
+
+/** Which database the suite runs on: `npm test` runs it once per database (see scripts/test.mjs). */
+export const TEST_DB = process.env.BOOKAPI_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
+export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL;
+
+/**
+ * A fresh, empty database for one test: in-memory SQLite, or a new schema
+ * on the test PostgreSQL server, dropped when the test ends.
+ */
+export async function testDatabaseUrl(t: TestContext): Promise<string> {
+  if (TEST_DB === 'sqlite') return 'sqlite::memory:';
+  if (!TEST_POSTGRES_URL) throw new Error('BOOKAPI_TEST_DB=postgres needs TEST_POSTGRES_URL');
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  await pgAdmin(TEST_POSTGRES_URL, `create schema ${schema}`);
+  t.after(() => pgAdmin(TEST_POSTGRES_URL, `drop schema if exists ${schema} cascade`));
+  const url = new URL(TEST_POSTGRES_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
+}
+
+async function pgAdmin(url: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
 }
 
 /** A clock that only moves when told to. */
@@ -40,7 +70,7 @@ export interface TestApp {
 
 /** A fresh app on a fresh in-memory database, closed when the test ends. */
 export async function build(t: TestContext, env: Record<string, string> = {}): Promise<TestApp> {
-  const config = testConfig(env);
+  const config = testConfig({ DATABASE_URL: await testDatabaseUrl(t), ...env });
   const db = createDatabase(config.database);
   const clock = new FakeClock();
   const app = await buildApp({ config, db, clock });

@@ -6,11 +6,35 @@ import { openSqlite } from './sqlite.js';
 
 export type Db = Kysely<Database>;
 
-export function createDatabase(config: DatabaseConfig): Db {
+/** PostgreSQL's int8 (our epoch-millisecond times, counts) as a JS number: safe below 2^53. */
+const INT8_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+export interface DatabaseOptions {
+  /** PostgreSQL connections per process. */
+  poolSize?: number;
+  /** Told about connections the pool lost while idle (the database restarted, say). */
+  onPoolError?: (error: Error) => void;
+}
+
+export function createDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Db {
   if (config.kind === 'postgres') {
-    return new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: config.url }) }),
+    const pool = new pg.Pool({
+      connectionString: config.url,
+      max: options.poolSize ?? 10,
+      types,
+      // Fail fast while the database is down, so requests get a 503 instead of hanging.
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 30_000,
     });
+    // Without a listener, an idle client dropped by the server would crash the process.
+    pool.on('error', (error) => options.onPoolError?.(error));
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   return new Kysely<Database>({ dialect: openSqlite(config.file).dialect });
 }

@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: migrations run against the schema as it was then, not today's types
-import { type Kysely, type Migration, type MigrationResultSet, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } from 'kysely';
+import { isPostgres } from './dialect.js';
 import * as m0001 from './migrations/0001_users_and_books.js';
 import * as m0002 from './migrations/0002_sessions.js';
 
@@ -12,16 +13,25 @@ const migrations: Record<string, Migration> = {
   '0002_sessions': m0002,
 };
 
-function migrator(db: Kysely<any>): Migrator {
-  return new Migrator({ db, provider: { getMigrations: async () => migrations } });
+async function migrator(db: Kysely<any>): Promise<Migrator> {
+  // Kysely looks for its bookkeeping tables in every schema unless told which
+  // one; several deployments (or test runs) sharing a server each have their own.
+  const schema = isPostgres(db)
+    ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+    : undefined;
+  return new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
 }
 
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
-  return check(await migrator(db).migrateToLatest());
+  return check(await (await migrator(db)).migrateToLatest());
 }
 
 export async function migrateDown(db: Kysely<any>): Promise<MigrationResultSet> {
-  return check(await migrator(db).migrateDown());
+  return check(await (await migrator(db)).migrateDown());
 }
 
 function check(result: MigrationResultSet): MigrationResultSet {

@@ -1,10 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sql } from 'kysely';
+import { parseDatabaseUrl } from '../../src/config.js';
 import { createDatabase } from '../../src/db/database.js';
 import { migrateDown, migrateToLatest } from '../../src/db/migrate.js';
+import { TEST_DB, testDatabaseUrl } from '../helpers.js';
 
 async function tables(db: ReturnType<typeof createDatabase>): Promise<string[]> {
+  if (TEST_DB === 'postgres') {
+    const { rows } = await sql<{ name: string }>`select table_name as name from information_schema.tables
+      where table_schema = current_schema() and table_name not like 'kysely_%' order by table_name`.execute(
+      db,
+    );
+    return rows.map((r) => r.name);
+  }
   const { rows } = await sql<{
     name: string;
   }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'kysely_%' order by name`.execute(
@@ -14,7 +23,7 @@ async function tables(db: ReturnType<typeof createDatabase>): Promise<string[]> 
 }
 
 test('migrations apply, are idempotent, and revert', async (t) => {
-  const db = createDatabase({ kind: 'sqlite', file: ':memory:' });
+  const db = createDatabase(parseDatabaseUrl(await testDatabaseUrl(t)));
   t.after(() => db.destroy());
   const first = await migrateToLatest(db);
   assert.deepEqual(
@@ -35,7 +44,7 @@ test('migrations apply, are idempotent, and revert', async (t) => {
 });
 
 test('the database enforces unique usernames and unique title+author keys', async (t) => {
-  const db = createDatabase({ kind: 'sqlite', file: ':memory:' });
+  const db = createDatabase(parseDatabaseUrl(await testDatabaseUrl(t)));
   t.after(() => db.destroy());
   await migrateToLatest(db);
   const user = { public_id: 'p1', username: 'u', password_hash: 'h', admin: 0, created_at: 'now' };
@@ -45,7 +54,7 @@ test('the database enforces unique usernames and unique title+author keys', asyn
       .insertInto('users')
       .values({ ...user, public_id: 'p2' })
       .execute(),
-    /UNIQUE/,
+    /UNIQUE|duplicate key/,
   );
   const book = {
     title: 'T',
@@ -62,7 +71,7 @@ test('the database enforces unique usernames and unique title+author keys', asyn
       .insertInto('books')
       .values({ ...book, title: ' t ' })
       .execute(),
-    /UNIQUE/,
+    /UNIQUE|duplicate key/,
   );
   // Deleting a user deletes their books (foreign keys are on).
   await db.deleteFrom('users').execute();
