@@ -14,11 +14,12 @@ import type { Config } from './config.js';
 import { createDatabase, type Db } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { HealthRoutes } from './health/routes.js';
-import { clientErrorHandler, installErrorHandling } from './http/errors.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandling } from './http/errors.js';
 import { docsUi, openapi } from './http/openapi.js';
 import { mountRoutes } from './http/route.js';
 import { security } from './http/security.js';
 import { validatorCompiler } from './http/validation.js';
+import { RedisCounterStore } from './throttle/redis-store.js';
 import { type CounterStore, MemoryCounterStore } from './throttle/store.js';
 import { Throttle } from './throttle/throttle.js';
 import { MeRoutes } from './users/routes.js';
@@ -48,6 +49,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     requestTimeout: 30_000,
     clientErrorHandler,
+    frameworkErrors,
     // X-Forwarded-For is believed only from these proxies; otherwise req.ip is the socket's address.
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
   });
@@ -83,7 +85,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     refreshIdleTtl: config.refreshIdleTtl,
     refreshReuseGrace: config.refreshReuseGrace,
   });
-  const throttle = new Throttle(options.counters ?? new MemoryCounterStore(), config.throttle, clock);
+  const counters = options.counters ?? counterStore(config);
+  if (counters instanceof RedisCounterStore) app.addHook('onClose', async () => counters.close());
+  const throttle = new Throttle(counters, config.throttle, clock);
 
   installErrorHandling(app);
   // Before the guard: its only route is CORS's catch-all OPTIONS, which never
@@ -106,4 +110,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
 
   return app;
+}
+
+/** Counters shared through Redis when REDIS_URL is set; otherwise per process, in memory. */
+function counterStore(config: Config): CounterStore {
+  return config.redisUrl ? new RedisCounterStore(config.redisUrl) : new MemoryCounterStore();
 }

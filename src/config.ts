@@ -36,6 +36,8 @@ export interface Config {
   /** How long after a password login a token counts as fresh, in seconds. */
   readonly freshTokenTtl: number;
   readonly throttle: ThrottleConfig;
+  /** Redis for throttling counters shared by all instances; undefined keeps them in memory. */
+  readonly redisUrl: string | undefined;
   /** Proxies whose X-Forwarded-For is believed (IPs, CIDRs or loopback/linklocal/uniquelocal). */
   readonly trustProxy: readonly string[];
   /** Asymmetric signing keys (JWKs, newest first); empty means HS256 with jwtSecret. */
@@ -95,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       signupWindow: parseDuration('SIGNUP_WINDOW', read(env, 'SIGNUP_WINDOW') ?? '1h'),
     }),
     trustProxy: parseTrustProxy(read(env, 'TRUST_PROXY') ?? ''),
+    redisUrl: parseRedisUrl(read(env, 'REDIS_URL')),
     jwtKeys: parseJwtKeys(read(env, 'JWT_KEYS'), read(env, 'JWT_KEYS_FILE')),
     initialAdmin: parseInitialAdmin(read(env, 'ADMIN_USERNAME'), env.ADMIN_PASSWORD),
   });
@@ -233,4 +236,11 @@ function parseInitialAdmin(username: string | undefined, password: string | unde
     throw new ConfigError('ADMIN_USERNAME and ADMIN_PASSWORD go together: set both or neither');
   }
   return Object.freeze({ username, password });
+}
+
+function parseRedisUrl(url: string | undefined): string | undefined {
+  if (url !== undefined && !/^rediss?:\/\//.test(url)) {
+    throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${url}"`);
+  }
+  return url;
 }

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'PASSWORD_TOO_COMMON'
   | 'TOO_MANY_REQUESTS'
   | 'LAST_ADMIN'
+  | 'CONFLICT'
   | 'USER_NOT_FOUND'
   | 'USER_EXISTS'
   | 'FORBIDDEN'
@@ -81,6 +82,8 @@ export const errors = {
     new ApiError(429, 'TOO_MANY_REQUESTS', message, {
       'retry-after': String(Math.max(1, retryAfterSeconds)),
     }),
+  conflict: () =>
+    new ApiError(409, 'CONFLICT', 'What this request refers to changed while it ran; try again'),
   lastAdmin: () => new ApiError(409, 'LAST_ADMIN', 'The last admin cannot be demoted, disabled or deleted!'),
   userNotFound: () => new ApiError(404, 'USER_NOT_FOUND', 'User not found!'),
   userExists: () => new ApiError(409, 'USER_EXISTS', 'User already exists!'),

@@ -110,6 +110,8 @@ test('oversized request headers get 431 JSON; tokens and passwords never reach t
       socket.on('error', reject);
     });
     assert.match(raw, /^HTTP\/1\.1 431 /);
+    assert.match(raw, /\r\nx-content-type-options: nosniff\r\n/i);
+    assert.match(raw, /\r\ncache-control: no-store\r\n/i);
     assert.match(raw, /\{"message":"Request headers are too large","code":"HEADERS_TOO_LARGE"\}$/);
 
     const password = 'log-canary-password';

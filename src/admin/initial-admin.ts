@@ -17,6 +17,7 @@ export async function createAdmin(
   admin: { username: string; password: string },
   clock: Clock,
 ): Promise<AdminOutcome> {
+  admin = { ...admin, username: admin.username.normalize('NFC') };
   const existing = await findCredentials(db, admin.username);
   if (existing) {
     if (existing.admin && !existing.disabled) return 'exists';

@@ -4,14 +4,8 @@ import type { Db } from '../db/database.js';
 import { errors } from '../errors.js';
 import { type Reply, type Req, route } from '../http/route.js';
 import { revokeUserSessions } from '../sessions/repository.js';
-import {
-  countAdmins,
-  deleteUser,
-  findUser,
-  listUsers,
-  type UserRecord,
-  updateUserFlags,
-} from '../users/repository.js';
+import { keepOneAdmin } from '../users/last-admin.js';
+import { deleteUser, findUser, listUsers, type UserRecord, updateUserFlags } from '../users/repository.js';
 import { toUser } from '../users/routes.js';
 import type { AdminUser } from '../users/user.js';
 import { DeleteUserSchema, ListUsersSchema, UpdateUserSchema } from './schemas.js';
@@ -22,7 +16,8 @@ export class AdminRoutes {
   @route({ method: 'GET', url: '/admin/users', schema: ListUsersSchema })
   @adminRequired
   async list(_admin: AdminUser, req: Req<typeof ListUsersSchema>, reply: Reply<typeof ListUsersSchema>) {
-    const { limit, after } = req.query;
+    const limit = Number(req.query.limit);
+    const { after } = req.query;
     let afterId = 0;
     if (after !== undefined) {
       const cursor = await findUser(this.deps.db, { publicId: after });
@@ -44,11 +39,13 @@ export class AdminRoutes {
     const { db, clock } = this.deps;
     const target = await this.find(req.params.public_id);
     const { admin: makeAdmin, disabled } = req.body;
-    const losesAdmin = target.admin && !target.disabled && (makeAdmin === false || disabled === true);
-    if (losesAdmin && (await countAdmins(db)) <= 1) throw errors.lastAdmin();
-    await updateUserFlags(db, target.id, { admin: makeAdmin, disabled });
-    // A disabled account's tokens must stop at once, not when they expire.
-    if (disabled === true) await revokeUserSessions(db, target.id, clock.now());
+    await db.transaction().execute(async (trx) => {
+      const losesAdmin = target.admin && !target.disabled && (makeAdmin === false || disabled === true);
+      if (losesAdmin) await keepOneAdmin(trx, target.id);
+      await updateUserFlags(trx, target.id, { admin: makeAdmin, disabled });
+      // A disabled account's tokens must stop at once, not when they expire.
+      if (disabled === true) await revokeUserSessions(trx, target.id, clock.now());
+    });
     req.log.info(
       { event: 'admin.user_updated', admin: admin.publicId, user: target.publicId, changes: req.body },
       'admin updated a user',
@@ -61,8 +58,11 @@ export class AdminRoutes {
   @adminRequired
   async remove(admin: AdminUser, req: Req<typeof DeleteUserSchema>) {
     const target = await this.find(req.params.public_id);
-    if (target.admin && !target.disabled && (await countAdmins(this.deps.db)) <= 1) throw errors.lastAdmin();
-    if (!(await deleteUser(this.deps.db, target.id))) throw errors.userNotFound();
+    const deleted = await this.deps.db.transaction().execute(async (trx) => {
+      if (target.admin && !target.disabled) await keepOneAdmin(trx, target.id);
+      return deleteUser(trx, target.id);
+    });
+    if (!deleted) throw errors.userNotFound();
     req.log.info(
       { event: 'admin.user_deleted', admin: admin.publicId, user: target.publicId },
       'admin deleted a user',

@@ -10,7 +10,7 @@ export const ListUsersSchema = {
   description: 'Keyset pagination like books: `after` is the public_id of the last user seen.',
   querystring: Type.Object(
     {
-      limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+      limit: Type.String({ pattern: '^(?:[1-9][0-9]{0,2}|1000)$', default: '100', description: '1-1000' }),
       after: Type.Optional(Type.String({ format: 'uuid' })),
     },
     { additionalProperties: false },

@@ -37,7 +37,9 @@ export class AuthRoutes {
   @publicRoute
   async signup(req: Req<typeof SignupSchema>, reply: Reply<typeof SignupSchema>) {
     await this.deps.throttle.signup(req.ip);
-    const { username, password } = req.body;
+    const { password } = req.body;
+    // One spelling per name: "é" typed composed or decomposed is the same user.
+    const username = req.body.username.normalize('NFC');
     if (isCommonPassword(password)) throw errors.passwordTooCommon();
     const passwordHash = await hashPassword(password);
     try {
@@ -58,10 +60,13 @@ export class AuthRoutes {
   @route({ method: 'POST', url: '/login', schema: LoginSchema, invalidInput: errors.invalidCredentials })
   @publicRoute
   async login(req: Req<typeof LoginSchema>, reply: Reply<typeof LoginSchema>) {
-    const { username, password } = req.body;
+    const { password } = req.body;
+    // One spelling per name: "é" typed composed or decomposed is the same user.
+    const username = req.body.username.normalize('NFC');
     const { throttle, db } = this.deps;
+    let attempt: Awaited<ReturnType<Throttle['beginLogin']>>;
     try {
-      await throttle.checkLogin(username, req.ip);
+      attempt = await throttle.beginLogin(username, req.ip);
     } catch (error) {
       req.log.warn({ event: 'login.throttled', username, ip: req.ip }, 'login throttled');
       throw error;
@@ -70,11 +75,10 @@ export class AuthRoutes {
     // Unknown users pay for a verify too, so timing does not tell them apart.
     const valid = await verifyPassword(found?.passwordHash ?? (await getDummyHash()), password);
     if (!found || !valid) {
-      await throttle.loginFailed(username, req.ip);
       req.log.info({ event: 'login.failure', username, ip: req.ip }, 'login failed');
       throw errors.invalidCredentials();
     }
-    await throttle.loginSucceeded(username);
+    await attempt.succeeded();
     // Said only to someone who knows the password, so it reveals nothing to a guesser.
     if (found.disabled) throw errors.accountDisabled();
     if (needsRehash(found.passwordHash)) {

@@ -5,8 +5,10 @@ export const USERNAME = { minLength: 3, maxLength: 64 } as const;
 /** NIST SP 800-63B: at least 8, allow long passphrases, never truncate. */
 export const PASSWORD = { minLength: 8, maxLength: 128 } as const;
 
-// No control characters or surrounding spaces: a username is shown to people.
-const usernamePattern = '^[^\\s\\p{Cc}](?:[^\\p{Cc}]*[^\\s\\p{Cc}])?$';
+// Shown to people, so nothing invisible: no control, format (zero-width,
+// right-to-left override), private-use or unassigned characters, no
+// surrounding spaces. Stored in Unicode NFC.
+const usernamePattern = '^[^\\s\\p{C}](?:[^\\p{C}]*[^\\s\\p{C}])?$';
 
 export const Password = Type.String({
   ...PASSWORD,

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
+import { isForeignKeyViolation } from '../db/errors.js';
 import { errors } from '../errors.js';
 import {
   findRefreshToken,
@@ -48,15 +49,21 @@ export class Sessions {
     const now = this.o.clock.now();
     const sessionId = randomUUID();
     const refresh = randomBytes(32).toString('base64url');
-    await this.o.db.transaction().execute(async (trx) => {
-      await insertSession(trx, {
-        id: sessionId,
-        userId: user.id,
-        now,
-        expiresAt: now + this.o.refreshTokenTtl * 1000,
+    try {
+      await this.o.db.transaction().execute(async (trx) => {
+        await insertSession(trx, {
+          id: sessionId,
+          userId: user.id,
+          now,
+          expiresAt: now + this.o.refreshTokenTtl * 1000,
+        });
+        await insertRefreshToken(trx, hashRefreshToken(refresh), sessionId, now);
       });
-      await insertRefreshToken(trx, hashRefreshToken(refresh), sessionId, now);
-    });
+    } catch (error) {
+      // The account was deleted while its password was being verified.
+      if (isForeignKeyViolation(error)) throw errors.invalidCredentials();
+      throw error;
+    }
     return this.pair(user.publicId, sessionId, refresh, true);
   }
 

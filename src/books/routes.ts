@@ -24,7 +24,8 @@ export class BookRoutes {
   @route({ method: 'GET', url: '/bookapi/books', schema: ListBooksSchema })
   @tokenRequired
   async list(_user: AuthUser, req: Req<typeof ListBooksSchema>, reply: Reply<typeof ListBooksSchema>) {
-    const { limit, after } = req.query;
+    const limit = Number(req.query.limit);
+    const { after } = req.query;
     const rows = await listBooks(this.deps.db, after === undefined ? 0 : Number(after), limit);
     const last = rows.at(-1);
     // A full page may have a successor; an empty next page is cheaper than counting.

@@ -2,8 +2,9 @@ import { type Static, Type } from 'typebox';
 import { ErrorResponse, IdString, MessageResponse } from '../http/schemas.js';
 
 export const TEXT = { minLength: 1, maxLength: 256 } as const;
-// At least one visible character: "   " is not a title.
-const Text = Type.String({ ...TEXT, pattern: '\\S' });
+// At least one visible character ("   " or a zero-width space is not a title),
+// and no control characters or lone surrogates (they would not round-trip).
+const Text = Type.String({ ...TEXT, pattern: '^(?=[\\s\\S]*[^\\s\\p{C}])[^\\p{Cc}\\p{Cs}]*$' });
 
 export const Book = Type.Object({
   id: Type.Integer(),
@@ -32,7 +33,12 @@ export const ListBooksSchema = {
   description: 'Keyset pagination: when a page is full, a `Link: <…>; rel="next"` header gives the next one.',
   querystring: Type.Object(
     {
-      limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE }),
+      // Digits only, like ids: "0x10", "1e3" or " 1" are not page sizes.
+      limit: Type.String({
+        pattern: '^(?:[1-9][0-9]{0,2}|1000)$',
+        default: String(DEFAULT_PAGE),
+        description: '1-1000',
+      }),
       after: Type.Optional({ ...IdString, description: 'Return books with an id greater than this' }),
     },
     { additionalProperties: false },

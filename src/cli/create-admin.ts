@@ -17,7 +17,7 @@ const USAGE =
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { username: { type: 'string' } }, strict: true });
-  const username = values.username?.trim();
+  const username = values.username?.trim().normalize('NFC');
   if (!username || username.length < USERNAME.minLength || username.length > USERNAME.maxLength) {
     throw new ConfigError(
       `${USAGE}\nthe username must be ${USERNAME.minLength}-${USERNAME.maxLength} characters`,

@@ -1,7 +1,10 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isForeignKeyViolation } from '../db/errors.js';
 import { ApiError, type ErrorCode, errors } from '../errors.js';
+
+const INVALID_JSON = 'Malformed JSON body (or a forbidden __proto__ / constructor.prototype key)';
 
 /** Fastify's own 4xx errors, renamed to the project's codes and plain messages. */
 const FASTIFY_ERRORS: Record<string, { code: ErrorCode; message?: string }> = {
@@ -21,9 +24,23 @@ const FASTIFY_ERRORS: Record<string, { code: ErrorCode; message?: string }> = {
     code: 'INVALID_JSON',
     message: 'Body is empty but Content-Type is application/json',
   },
-  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'INVALID_JSON', message: 'Malformed JSON body' },
-  FST_ERR_CTP_MALFORMED_JSON: { code: 'INVALID_JSON', message: 'Malformed JSON body' },
+  // Fastify reports JSON syntax errors and the refused __proto__ / constructor.prototype keys alike.
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'INVALID_JSON', message: INVALID_JSON },
+  FST_ERR_CTP_MALFORMED_JSON: { code: 'INVALID_JSON', message: INVALID_JSON },
 };
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  403: 'FORBIDDEN',
+  404: 'ROUTE_NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+};
+
+/** pg reports a dropped connection without a code; these are its messages. */
+function isConnectionLoss(error: { message?: string }): boolean {
+  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(
+    error.message ?? '',
+  );
+}
 
 /** Database faults that mean "try again shortly", not "bug". */
 const UNAVAILABLE = new Set([
@@ -83,9 +100,12 @@ function toApiError(error: FastifyError | ApiError, req: FastifyRequest): ApiErr
   if (error instanceof SyntaxError && status === 400)
     return new ApiError(400, 'INVALID_JSON', 'Malformed JSON body');
   if (status >= 400 && status < 500) {
-    return new ApiError(status, status === 405 ? 'METHOD_NOT_ALLOWED' : 'BAD_REQUEST', error.message);
+    return new ApiError(status, STATUS_CODES[status] ?? 'BAD_REQUEST', error.message);
   }
   if (error.code && UNAVAILABLE.has(error.code)) return errors.unavailable();
+  // What a request pointed at was deleted while it ran (a login racing an account deletion, say).
+  if (isForeignKeyViolation(error)) return errors.conflict();
+  if (isConnectionLoss(error)) return errors.unavailable();
   return new ApiError(500, 'INTERNAL_ERROR', 'Internal server error');
 }
 
@@ -102,8 +122,30 @@ export function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoExcep
         ? [408, 'BAD_REQUEST', 'Request timed out']
         : [400, 'BAD_REQUEST', 'Malformed HTTP request'];
   const body = JSON.stringify({ message, code });
+  const headers = Object.entries({ ...BASELINE_HEADERS, 'content-type': 'application/json; charset=utf-8' })
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n${headers}` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
+}
+
+/**
+ * The security headers for answers written before any hook can run (bad URL
+ * encoding, oversized headers): what helmet and the no-store hook would add.
+ */
+export const BASELINE_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'SAMEORIGIN',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+/** Fastify's errors raised before routing (a malformed URL): our shape and headers. */
+export function frameworkErrors(error: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
+  const message = error.code === 'FST_ERR_BAD_URL' ? 'Malformed URL' : error.message;
+  void sendError(reply.headers(BASELINE_HEADERS), new ApiError(status, 'BAD_REQUEST', message));
 }

@@ -12,6 +12,8 @@ export interface Window {
 export interface CounterStore {
   get(key: string, now: number): Promise<Window | undefined>;
   increment(key: string, windowMs: number, now: number): Promise<Window>;
+  /** Takes back one hit (never below zero); the window keeps its end. */
+  decrement(key: string): Promise<void>;
   reset(key: string): Promise<void>;
 }
 
@@ -34,6 +36,11 @@ export class MemoryCounterStore implements CounterStore {
     this.windows.set(key, window);
     if (this.windows.size > this.sweepAt) this.sweep(now);
     return window;
+  }
+
+  async decrement(key: string): Promise<void> {
+    const window = this.windows.get(key);
+    if (window && window.count > 0) window.count--;
   }
 
   async reset(key: string): Promise<void> {

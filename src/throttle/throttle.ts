@@ -16,40 +16,35 @@ export class Throttle {
   ) {}
 
   /**
-   * Refuses a login before the password is even looked at once a username or
-   * an IP has used up its failures, so the right password does not help.
+   * Counts an attempt as a failure *before* the password is checked, so
+   * parallel guesses cannot all slip in while the first ones are still being
+   * verified; `succeeded()` takes the count back. Over a limit the attempt is
+   * refused without looking at the password, so the right one does not help.
    */
-  async checkLogin(username: string, ip: string): Promise<void> {
+  async beginLogin(username: string, ip: string): Promise<{ succeeded(): Promise<void> }> {
     const now = this.clock.now();
+    const windowMs = this.config.loginWindow * 1000;
     const [user, address] = await Promise.all([
-      this.store.get(userKey(username), now),
-      this.store.get(ipKey(ip), now),
+      this.store.increment(userKey(username), windowMs, now),
+      this.store.increment(ipKey(ip), windowMs, now),
     ]);
-    const blocked = [
-      user && user.count >= this.config.loginFailuresPerUser ? user : undefined,
-      address && address.count >= this.config.loginFailuresPerIp ? address : undefined,
+    const exceeded = [
+      user.count > this.config.loginFailuresPerUser ? user : undefined,
+      address.count > this.config.loginFailuresPerIp ? address : undefined,
     ].filter((w) => w !== undefined);
-    if (blocked.length > 0) {
-      const resetAt = Math.max(...blocked.map((w) => w.resetAt));
+    if (exceeded.length > 0) {
+      const resetAt = Math.max(...exceeded.map((w) => w.resetAt));
       throw errors.tooManyRequests(
         'Too many failed logins; try again later',
         Math.ceil((resetAt - now) / 1000),
       );
     }
-  }
-
-  async loginFailed(username: string, ip: string): Promise<void> {
-    const now = this.clock.now();
-    const windowMs = this.config.loginWindow * 1000;
-    await Promise.all([
-      this.store.increment(userKey(username), windowMs, now),
-      this.store.increment(ipKey(ip), windowMs, now),
-    ]);
-  }
-
-  /** A correct password clears the username's failures (not the IP's: one IP may try many names). */
-  async loginSucceeded(username: string): Promise<void> {
-    await this.store.reset(userKey(username));
+    return {
+      // A correct password clears the username's failures and takes back this attempt from the IP's.
+      succeeded: async () => {
+        await Promise.all([this.store.reset(userKey(username)), this.store.decrement(ipKey(ip))]);
+      },
+    };
   }
 
   /** Counts every signup attempt from an IP; over the limit, 429. */

@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import { isPostgres } from '../db/dialect.js';
 
 export interface NewUser {
   publicId: string;
@@ -132,4 +133,15 @@ export async function countAdmins(db: Db): Promise<number> {
     .where('disabled', '=', 0)
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/**
+ * The ids of the active admins, locked until the transaction ends on
+ * PostgreSQL, so two admins demoting each other at once cannot both win and
+ * leave none. (SQLite runs one write transaction at a time anyway.)
+ */
+export async function lockActiveAdmins(trx: Db): Promise<number[]> {
+  let query = trx.selectFrom('users').select('id').where('admin', '=', 1).where('disabled', '=', 0);
+  if (isPostgres(trx)) query = query.forUpdate();
+  return (await query.execute()).map((r) => r.id);
 }

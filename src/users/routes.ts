@@ -7,6 +7,7 @@ import { errors } from '../errors.js';
 import { type Req, route } from '../http/route.js';
 import { revokeUserSessions } from '../sessions/repository.js';
 import type { Throttle } from '../throttle/throttle.js';
+import { keepOneAdmin } from './last-admin.js';
 import {
   deleteUser,
   findCredentialsById,
@@ -47,19 +48,21 @@ export class MeRoutes {
   @freshTokenRequired
   async deleteMe(user: AuthUser, req: Req<typeof DeleteMeSchema>) {
     await this.checkPassword(user, req.body.password, req.ip);
-    await deleteUser(this.deps.db, user.id);
+    await this.deps.db.transaction().execute(async (trx) => {
+      if (user.admin) await keepOneAdmin(trx, user.id);
+      await deleteUser(trx, user.id);
+    });
     req.log.info({ event: 'account.deleted', user: user.publicId }, 'account deleted');
     return { message: 'Account deleted' };
   }
 
   /** The same throttle as login: a stolen fresh token must not become a password oracle. */
   private async checkPassword(user: AuthUser, password: string, ip: string): Promise<void> {
-    await this.deps.throttle.checkLogin(user.username, ip);
+    const attempt = await this.deps.throttle.beginLogin(user.username, ip);
     const credentials = await findCredentialsById(this.deps.db, user.id);
-    if (!credentials || !(await verifyPassword(credentials.passwordHash, password))) {
-      await this.deps.throttle.loginFailed(user.username, ip);
+    if (!credentials || !(await verifyPassword(credentials.passwordHash, password)))
       throw errors.wrongPassword();
-    }
+    await attempt.succeeded();
   }
 }
 

@@ -115,3 +115,14 @@ test('limits are configurable', async (t) => {
   assertThrottled(res, 'after 2');
   assert.ok(Number(res.headers['retry-after']) <= 60);
 });
+
+test('40 parallel guesses get at most 5 password checks; the rest are 429', async (t) => {
+  const { app } = await build(t);
+  await signup(app);
+  const answers = await Promise.all(
+    Array.from({ length: 40 }, (_, i) => tryLogin(app, ORIGINAL_USER.username, `parallel guess ${i}`)),
+  );
+  const codes = answers.map((r) => r.statusCode);
+  assert.equal(codes.filter((c) => c === 401).length, 5, codes.join(','));
+  assert.equal(codes.filter((c) => c === 429).length, 35);
+});

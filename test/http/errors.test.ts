@@ -15,7 +15,7 @@ test('malformed JSON answers 400 with a message and a code', async (t) => {
     });
     assert.equal(res.statusCode, 400, payload);
     assert.equal(body(res).code, 'INVALID_JSON');
-    assert.equal(body(res).message, 'Malformed JSON body');
+    assert.match(String(body(res).message), /^Malformed JSON body/);
   }
 });
 
