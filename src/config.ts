@@ -15,6 +15,10 @@ export type DatabaseConfig =
 export interface Config {
   readonly port: number;
   readonly host: string;
+  /** Worker processes sharing the port (node:cluster); 1 runs the server in this process. */
+  readonly workers: number;
+  /** Seconds to finish in-flight requests on SIGTERM/SIGINT before exiting anyway. */
+  readonly shutdownGrace: number;
   readonly database: DatabaseConfig;
   /** PostgreSQL connections per process (per worker with WORKERS > 1). */
   readonly dbPoolSize: number;
@@ -76,6 +80,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return Object.freeze({
     port: parsePort(read(env, 'PORT') ?? '5000'),
     host: read(env, 'HOST') ?? '127.0.0.1',
+    workers: parseCount('WORKERS', read(env, 'WORKERS') ?? '1'),
+    shutdownGrace: parseDuration('SHUTDOWN_GRACE', read(env, 'SHUTDOWN_GRACE') ?? '10s'),
     database,
     dbPoolSize: parseCount('DB_POOL_SIZE', read(env, 'DB_POOL_SIZE') ?? '10'),
     dataDir,

@@ -1,26 +1,29 @@
+import cluster from 'node:cluster';
 import { buildApp } from './app.js';
 import { loadOrCreateSecret } from './auth/secret.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
+import { createDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
 import { loggerOptions } from './logger.js';
 
-/** Grace period for in-flight requests on SIGTERM/SIGINT before the process exits anyway. */
-const SHUTDOWN_GRACE_MS = 10_000;
-
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(withCliFlags(process.env, process.argv.slice(2)));
   const resolved = resolveSecret(config);
+  if (config.workers > 1 && cluster.isPrimary) return primary(resolved.config, resolved.note);
+
   const app = await buildApp({ config: resolved.config, logger: loggerOptions(config.logLevel) });
-  if (resolved.note) app.log.warn(resolved.note);
+  if (resolved.note && cluster.isPrimary) app.log.warn(resolved.note);
 
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, 'shutting down');
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
     setTimeout(() => {
       app.log.error('shutdown grace period exceeded; exiting');
       process.exit(1);
-    }, SHUTDOWN_GRACE_MS).unref();
+    }, config.shutdownGrace * 1000).unref();
+    // close() stops accepting, lets in-flight requests finish (new ones get 503), then closes the pools.
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -33,6 +36,60 @@ async function main(): Promise<void> {
   process.once('SIGINT', shutdown);
 
   await app.listen({ port: config.port, host: config.host });
+}
+
+/**
+ * WORKERS > 1: migrate once, then fork the workers, which share the port
+ * (node:cluster hands connections out). A worker that dies is replaced; on
+ * SIGTERM/SIGINT every worker drains and the primary exits when they have.
+ */
+async function primary(config: Config & { jwtSecret: string }, note: string | undefined): Promise<void> {
+  const log = (msg: string, level = 30) =>
+    process.stdout.write(`${JSON.stringify({ level, time: Date.now(), pid: process.pid, msg })}\n`);
+  if (note) log(note, 40);
+  const db = createDatabase(config.database);
+  try {
+    await migrateToLatest(db);
+  } finally {
+    await db.destroy();
+  }
+  let stopping = false;
+  const fork = () => cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    log(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`, 50);
+    fork();
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping ${config.workers} workers`);
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    setTimeout(() => process.exit(1), (config.shutdownGrace + 2) * 1000).unref();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  for (let i = 0; i < config.workers; i++) fork();
+  log(`started ${config.workers} workers on ${config.host}:${config.port}`);
+}
+
+/** `--workers N` and `--port N` on the command line win over the environment. */
+function withCliFlags(env: NodeJS.ProcessEnv, args: string[]): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = (args[i] ?? '').split('=', 2);
+    const value = inline ?? args[i + 1];
+    const name = { '--workers': 'WORKERS', '--port': 'PORT', '--host': 'HOST' }[flag ?? ''];
+    if (!name)
+      throw new ConfigError(`unknown option ${args[i]} (known: --workers N, --port N, --host ADDRESS)`);
+    if (value === undefined) throw new ConfigError(`${flag} needs a value`);
+    out[name] = value;
+    if (inline === undefined) i++;
+  }
+  return out;
 }
 
 function resolveSecret(config: Config): { config: Config & { jwtSecret: string }; note?: string } {
