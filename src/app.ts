@@ -14,6 +14,7 @@ import type { Config } from './config.js';
 import { createDatabase, type Db } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { HealthRoutes } from './health/routes.js';
+import { installDraining } from './http/draining.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './http/errors.js';
 import { docsUi, openapi } from './http/openapi.js';
 import { mountRoutes } from './http/route.js';
@@ -90,6 +91,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const throttle = new Throttle(counters, config.throttle, clock);
 
   installErrorHandling(app);
+  installDraining(app);
   // Before the guard: its only route is CORS's catch-all OPTIONS, which never
   // runs a handler of ours (the preflight is answered in CORS's own hook).
   await app.register(security, { corsOrigins: config.corsOrigins });
