@@ -42,6 +42,8 @@ export interface Config {
   readonly throttle: ThrottleConfig;
   /** Redis for throttling counters shared by all instances; undefined keeps them in memory. */
   readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key, so deployments can share one Redis. */
+  readonly redisPrefix: string;
   /** Proxies whose X-Forwarded-For is believed (IPs, CIDRs or loopback/linklocal/uniquelocal). */
   readonly trustProxy: readonly string[];
   /** Asymmetric signing keys (JWKs, newest first); empty means HS256 with jwtSecret. */
@@ -104,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     trustProxy: parseTrustProxy(read(env, 'TRUST_PROXY') ?? ''),
     redisUrl: parseRedisUrl(read(env, 'REDIS_URL')),
+    redisPrefix: read(env, 'REDIS_PREFIX') ?? 'bookapi:',
     jwtKeys: parseJwtKeys(read(env, 'JWT_KEYS'), read(env, 'JWT_KEYS_FILE')),
     initialAdmin: parseInitialAdmin(read(env, 'ADMIN_USERNAME'), env.ADMIN_PASSWORD),
   });

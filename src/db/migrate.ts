@@ -26,8 +26,20 @@ async function migrator(db: Kysely<any>): Promise<Migrator> {
   });
 }
 
-export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
-  return check(await (await migrator(db)).migrateToLatest());
+/**
+ * Several instances starting at once all migrate: Kysely serialises them with
+ * a lock row, but the very first run can race on creating its own tables, so
+ * a failed attempt is retried.
+ */
+export async function migrateToLatest(db: Kysely<any>, attempts = 3): Promise<MigrationResultSet> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return check(await (await migrator(db)).migrateToLatest());
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
 }
 
 export async function migrateDown(db: Kysely<any>): Promise<MigrationResultSet> {
