@@ -116,5 +116,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
 /** Counters shared through Redis when REDIS_URL is set; otherwise per process, in memory. */
 function counterStore(config: Config): CounterStore {
-  return config.redisUrl ? new RedisCounterStore(config.redisUrl, config.redisPrefix) : new MemoryCounterStore();
+  return config.redisUrl
+    ? new RedisCounterStore(config.redisUrl, config.redisPrefix)
+    : new MemoryCounterStore();
 }

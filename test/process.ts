@@ -22,6 +22,8 @@ export function startServer(env: Record<string, string>, args: string[] = []): S
   let output = '';
   const collect = (chunk: Buffer) => {
     output += chunk.toString();
+    // BOOKAPI_TEST_ECHO=1 shows the servers' logs, to debug a failing process test.
+    if (process.env.BOOKAPI_TEST_ECHO) process.stderr.write(chunk);
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);

@@ -32,8 +32,11 @@ export function createDatabase(config: DatabaseConfig, options: DatabaseOptions 
       connectionTimeoutMillis: 3000,
       idleTimeoutMillis: 30_000,
     });
-    // Without a listener, an idle client dropped by the server would crash the process.
+    // Without listeners, a connection dropped by the server (restart, network cut) would
+    // crash the process: the pool reports idle clients, each client its own errors while
+    // checked out. The pool then discards the broken client and opens a new one.
     pool.on('error', (error) => options.onPoolError?.(error));
+    pool.on('connect', (client) => client.on('error', (error) => options.onPoolError?.(error)));
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   return new Kysely<Database>({ dialect: openSqlite(config.file).dialect });
