@@ -95,11 +95,15 @@ function withCliFlags(env: NodeJS.ProcessEnv, args: string[]): NodeJS.ProcessEnv
 function resolveSecret(config: Config): { config: Config & { jwtSecret: string }; note?: string } {
   if (config.jwtSecret !== undefined) return { config: { ...config, jwtSecret: config.jwtSecret } };
   const { secret, created, file } = loadOrCreateSecret(config.dataDir);
+  const shared =
+    config.database.kind === 'postgres' && config.jwtKeys.length === 0
+      ? '; with several instances on one PostgreSQL database, give them all the same JWT_SECRET'
+      : '';
   return {
     config: { ...config, jwtSecret: secret },
     note: created
-      ? `JWT_SECRET is not set: generated a random secret and saved it to ${file} (mode 0600)`
-      : `JWT_SECRET is not set: using the secret saved in ${file}`,
+      ? `JWT_SECRET is not set: generated a random secret and saved it to ${file} (mode 0600)${shared}`
+      : `JWT_SECRET is not set: using the secret saved in ${file}${shared}`,
   };
 }
 
