@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildApp } from './app.js';
 import { loadOrCreateSecret } from './auth/secret.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
@@ -36,6 +37,23 @@ async function main(): Promise<void> {
   process.once('SIGINT', shutdown);
 
   await app.listen({ port: config.port, host: config.host });
+  if (process.env.BOOKAPI_LOOP_STATS) reportLoopDelayOnSignal();
+}
+
+/**
+ * Diagnostics for the benchmark harness: with BOOKAPI_LOOP_STATS=1, SIGUSR2
+ * prints the event-loop delay since the previous signal as one JSON line.
+ */
+function reportLoopDelayOnSignal(): void {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  process.on('SIGUSR2', () => {
+    const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    process.stdout.write(
+      `${JSON.stringify({ loopDelay: { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max) } })}\n`,
+    );
+    histogram.reset();
+  });
 }
 
 /**

@@ -2,6 +2,7 @@ import { adminRequired, freshTokenRequired } from '../auth/decorators.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { errors } from '../errors.js';
+import { linkNext } from '../http/pagination.js';
 import { type Reply, type Req, route } from '../http/route.js';
 import { revokeUserSessions } from '../sessions/repository.js';
 import { keepOneAdmin } from '../users/last-admin.js';
@@ -25,10 +26,7 @@ export class AdminRoutes {
       afterId = cursor.id;
     }
     const users = await listUsers(this.deps.db, afterId, limit);
-    const last = users.at(-1);
-    if (users.length === limit && last) {
-      reply.header('link', `</admin/users?limit=${limit}&after=${last.publicId}>; rel="next"`);
-    }
+    linkNext(reply, '/admin/users', limit, users, (user) => user.publicId);
     return { Users: users.map(toAdminView) };
   }
 

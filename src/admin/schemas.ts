@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { PageLimit } from '../http/pagination.js';
 import { ErrorResponse, MessageResponse } from '../http/schemas.js';
 import { AdminUserView } from '../users/schemas.js';
 
@@ -10,7 +11,7 @@ export const ListUsersSchema = {
   description: 'Keyset pagination like books: `after` is the public_id of the last user seen.',
   querystring: Type.Object(
     {
-      limit: Type.String({ pattern: '^(?:[1-9][0-9]{0,2}|1000)$', default: '100', description: '1-1000' }),
+      limit: PageLimit,
       after: Type.Optional(Type.String({ format: 'uuid' })),
     },
     { additionalProperties: false },

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { errors } from '../errors.js';
+import { linkNext } from '../http/pagination.js';
 import { type Reply, type Req, route } from '../http/route.js';
 import type { AuthUser } from '../users/user.js';
 import { type BookRow, deleteBook, findBook, insertBook, listBooks, updateBook } from './repository.js';
@@ -27,11 +28,7 @@ export class BookRoutes {
     const limit = Number(req.query.limit);
     const { after } = req.query;
     const rows = await listBooks(this.deps.db, after === undefined ? 0 : Number(after), limit);
-    const last = rows.at(-1);
-    // A full page may have a successor; an empty next page is cheaper than counting.
-    if (rows.length === limit && last) {
-      reply.header('link', `</bookapi/books?limit=${limit}&after=${last.id}>; rel="next"`);
-    }
+    linkNext(reply, '/bookapi/books', limit, rows, (book) => book.id);
     return { Books: rows.map(toBook) };
   }
 

@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox';
+import { PageLimit } from '../http/pagination.js';
 import { ErrorResponse, IdString, MessageResponse } from '../http/schemas.js';
 
 export const TEXT = { minLength: 1, maxLength: 256 } as const;
@@ -24,21 +25,13 @@ const BookChanges = Type.Object(
 );
 const BookParams = Type.Object({ id: IdString });
 
-export const MAX_PAGE = 1000;
-export const DEFAULT_PAGE = 100;
-
 export const ListBooksSchema = {
   tags: ['books'],
   summary: 'List books, oldest first',
   description: 'Keyset pagination: when a page is full, a `Link: <…>; rel="next"` header gives the next one.',
   querystring: Type.Object(
     {
-      // Digits only, like ids: "0x10", "1e3" or " 1" are not page sizes.
-      limit: Type.String({
-        pattern: '^(?:[1-9][0-9]{0,2}|1000)$',
-        default: String(DEFAULT_PAGE),
-        description: '1-1000',
-      }),
+      limit: PageLimit,
       after: Type.Optional({ ...IdString, description: 'Return books with an id greater than this' }),
     },
     { additionalProperties: false },
