@@ -95,15 +95,33 @@ interface Target {
   duration?: number;
 }
 
+let unique = 0;
+
 async function load(base: string, t: Target): Promise<Run> {
+  const method = t.method ?? 'GET';
+  const headers = { 'content-type': 'application/json', ...t.headers };
+  const body = t.body;
+  // A body with "[<id>]" gets a fresh number in every request (autocannon's own idReplacement
+  // sends nothing in this version), so each POST creates a new book.
+  const requests =
+    body?.includes('[<id>]') === true
+      ? [
+          {
+            method,
+            path: t.path,
+            headers,
+            setupRequest: (req: object) => ({ ...req, body: body.replace('[<id>]', String(++unique)) }),
+          },
+        ]
+      : undefined;
   const result = await autocannon({
     url: `${base}${t.path}`,
-    method: t.method ?? 'GET',
+    method,
     connections: t.connections ?? CONNECTIONS,
     duration: t.duration ?? DURATION,
-    headers: { 'content-type': 'application/json', ...t.headers },
-    body: t.body,
-    idReplacement: t.body?.includes('[<id>]') ?? false,
+    headers,
+    body: requests ? undefined : body,
+    ...(requests ? { requests } : {}),
   });
   return {
     rps: Math.round(result.requests.average),

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { type Algorithm, hash, parseOptions, verify } from '@node-rs/argon2';
+import { Semaphore } from '../util/semaphore.js';
 
 /** OWASP Password Storage Cheat Sheet minimum for argon2id: 19 MiB, 2 passes, 1 lane. */
 export const ARGON2_PARAMS = {
@@ -9,14 +11,20 @@ export const ARGON2_PARAMS = {
   parallelism: 1,
 } as const;
 
-/** Hashing runs on libuv's thread pool, so a login never blocks other requests. */
+/**
+ * Hashing runs on libuv's thread pool, off the event loop. Each hash keeps a
+ * core busy for tens of milliseconds, so at most (cores - 1) run at once:
+ * a login flood queues here instead of starving the event loop of CPU.
+ */
+const hashing = new Semaphore(Math.max(1, os.availableParallelism() - 1));
+
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, ARGON2_PARAMS);
+  return hashing.run(() => hash(password, ARGON2_PARAMS));
 }
 
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
   try {
-    return await verify(passwordHash, password);
+    return await hashing.run(() => verify(passwordHash, password));
   } catch {
     // A malformed stored hash must never let anyone in, nor crash a login.
     return false;

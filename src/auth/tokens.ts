@@ -80,6 +80,9 @@ export function createTokens(options: TokenOptions): Tokens {
       requiredClaims: REQUIRED_CLAIMS,
       ignoreExpiration: true,
       ignoreNotBefore: true,
+      // Verified signatures are cached (an LRU keyed by a hash of the token). Safe: the
+      // time claims, the session and the user are still checked on every request.
+      cache: 1000,
     }) as Verify;
   const byKid = new Map(ring.map((k) => [k.kid, verifier(k.publicPem, k.alg)]));
   const hmac = ring.length === 0 ? verifier(options.secret, 'HS256') : undefined;

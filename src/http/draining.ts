@@ -11,7 +11,8 @@ export function installDraining(app: FastifyInstance): void {
     draining = true;
     app.server.closeIdleConnections?.();
   });
-  app.addHook('onSend', async (_req, reply) => {
+  app.addHook('onSend', (_req, reply, payload, done) => {
     if (draining) reply.header('connection', 'close');
+    done(null, payload);
   });
 }

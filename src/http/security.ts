@@ -11,8 +11,10 @@ import fp from 'fastify-plugin';
 export const security = fp(
   async (app: FastifyInstance, opts: { corsOrigins: readonly string[] }) => {
     await app.register(helmet, { global: true });
-    app.addHook('onRequest', async (_req, reply) => {
+    // A callback hook, not an async one: it runs on every request and needs no promise.
+    app.addHook('onRequest', (_req, reply, done) => {
       reply.header('cache-control', 'no-store');
+      done();
     });
     if (opts.corsOrigins.length > 0) {
       await app.register(cors, {
