@@ -229,6 +229,8 @@ function seed100k(file: string): void {
   db.transaction(() => {
     for (let i = 0; i < 100_000; i++) insert.run(`Deep ${i}`, 'Bulk', `deep ${i}`, 'bulk', now, now);
   })();
+  // Fold the seed into the database file now, or the server's next write would do it mid-run.
+  db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
 }
 
