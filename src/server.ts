@@ -45,10 +45,12 @@ async function main(): Promise<void> {
  * prints the event-loop delay since the previous signal as one JSON line.
  */
 function reportLoopDelayOnSignal(): void {
-  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  const resolutionMs = 10;
+  const histogram = monitorEventLoopDelay({ resolution: resolutionMs });
   histogram.enable();
   process.on('SIGUSR2', () => {
-    const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    // The histogram records whole sampling intervals; the delay is what exceeds the interval.
+    const ms = (ns: number) => Math.max(0, Math.round((ns / 1e6 - resolutionMs) * 100) / 100);
     process.stdout.write(
       `${JSON.stringify({ loopDelay: { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max) } })}\n`,
     );
