@@ -321,6 +321,7 @@ async function main(): Promise<void> {
     listP99Idle: idleP99,
     listP99During: during.p99,
     eventLoopDelayMs: delay,
+    eventLoopDelayListOnlyMs: listOnlyDelay,
   };
   memory.afterRuns = rssMb(app.child.pid);
   await stop(app.child);
@@ -370,6 +371,13 @@ async function main(): Promise<void> {
 
 function report(): void {
   process.stderr.write('\x1b[2K\r');
+  // The raw results first, so nothing below can lose a run.
+  fs.mkdirSync('bench/results', { recursive: true });
+  const out = path.join('bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(
+    out,
+    JSON.stringify({ date: new Date().toISOString(), node: process.version, rows, memory, extra }, null, 2),
+  );
   const fmt = (n: number) => n.toLocaleString('en-US');
   const lines = [
     `bookapi benchmark — ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} cores, ${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION}s`,
@@ -402,12 +410,6 @@ function report(): void {
     `RSS after each run of scenarios 1-3 and the extra list rounds (MB): ${(extra.rssAfterEachRunMb as number[]).join(', ')}`,
   );
   console.log(lines.join('\n'));
-  fs.mkdirSync('bench/results', { recursive: true });
-  const out = path.join('bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(
-    out,
-    JSON.stringify({ date: new Date().toISOString(), node: process.version, rows, memory, extra }, null, 2),
-  );
   console.log(`\nraw results: ${out}`);
 }
 
