@@ -27,14 +27,6 @@ export class RedisCounterStore implements CounterStore {
     this.redis.on('error', () => {});
   }
 
-  async get(key: string, now: number): Promise<Window | undefined> {
-    const k = this.prefix + key;
-    const replies = await this.call(() => this.redis.multi().get(k).pttl(k).exec());
-    const count = Number(replies?.[0]?.[1] ?? 0);
-    const ttl = Number(replies?.[1]?.[1] ?? -2);
-    return count > 0 && ttl > 0 ? { count, resetAt: now + ttl } : undefined;
-  }
-
   async increment(key: string, windowMs: number, now: number): Promise<Window> {
     const reply = await this.call(() => this.redis.eval(INCREMENT, 1, this.prefix + key, String(windowMs)));
     const [count = 0, ttl = 0] = reply as number[];

@@ -10,7 +10,6 @@ export interface Window {
  * store (one per deployment) makes the limits hold across instances.
  */
 export interface CounterStore {
-  get(key: string, now: number): Promise<Window | undefined>;
   increment(key: string, windowMs: number, now: number): Promise<Window>;
   /** Takes back one hit (never below zero); the window keeps its end. */
   decrement(key: string): Promise<void>;
@@ -23,13 +22,9 @@ export class MemoryCounterStore implements CounterStore {
 
   constructor(private readonly sweepAt = 10_000) {}
 
-  async get(key: string, now: number): Promise<Window | undefined> {
-    const window = this.windows.get(key);
-    return window && window.resetAt > now ? window : undefined;
-  }
-
   async increment(key: string, windowMs: number, now: number): Promise<Window> {
-    const open = await this.get(key, now);
+    const current = this.windows.get(key);
+    const open = current && current.resetAt > now ? current : undefined;
     const window = open
       ? { count: open.count + 1, resetAt: open.resetAt }
       : { count: 1, resetAt: now + windowMs };
