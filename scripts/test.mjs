@@ -11,6 +11,10 @@ const DATABASE_INDEPENDENT = new Set([
   'test/config.test.ts',
   'test/server.test.ts',
   'test/admin/cli.test.ts',
+  'test/http/slow-clients.test.ts',
+  'test/cli/cli.test.ts',
+  'test/cli/production.test.ts',
+  'test/http/docs-browser.test.ts',
 ]);
 
 function testFiles(dir) {

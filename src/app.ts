@@ -12,16 +12,19 @@ import { BookRoutes } from './books/routes.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { createDatabase, type Db } from './db/database.js';
-import { migrateToLatest } from './db/migrate.js';
+import { migrateAtStart } from './db/migrate.js';
 import { HealthRoutes } from './health/routes.js';
+import { HomeRoutes } from './home/routes.js';
+import { connectionOptions, limitConnections } from './http/connections.js';
 import { installDraining } from './http/draining.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './http/errors.js';
+import { installJsonParser } from './http/json-body.js';
 import { docsUi, openapi } from './http/openapi.js';
 import { mountRoutes } from './http/route.js';
 import { security } from './http/security.js';
 import { validatorCompiler } from './http/validation.js';
-import { RedisCounterStore } from './throttle/redis-store.js';
-import { type CounterStore, MemoryCounterStore } from './throttle/store.js';
+import { openCounterStore } from './throttle/counters.js';
+import type { CounterStore } from './throttle/store.js';
 import { Throttle } from './throttle/throttle.js';
 import { MeRoutes } from './users/routes.js';
 
@@ -32,7 +35,7 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** An open database to use instead of opening config.database; the app closes it either way. */
   db?: Db;
-  /** Where throttling counters live; in memory (per process) by default. */
+  /** Where throttling counters live: the database, or Redis with REDIS_URL, by default; the app closes it. */
   counters?: CounterStore;
 }
 
@@ -48,24 +51,27 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: BODY_LIMIT,
-    requestTimeout: 30_000,
+    ...connectionOptions(config.connections),
     clientErrorHandler,
     frameworkErrors,
     // X-Forwarded-For is believed only from these proxies; otherwise req.ip is the socket's address.
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
   });
+  limitConnections(app, config.connections);
   app.setValidatorCompiler(validatorCompiler);
   // Fastify parses text/plain by default; this API speaks JSON only (415 otherwise).
   app.removeContentTypeParser('text/plain');
+  installJsonParser(app);
 
   const db =
     options.db ??
     createDatabase(config.database, {
       poolSize: config.dbPoolSize,
+      queryTimeout: config.dbQueryTimeout * 1000,
       onPoolError: (error) => app.log.warn({ err: error }, 'database connection lost; it will be replaced'),
     });
   app.addHook('onClose', async () => db.destroy());
-  await migrateToLatest(db);
+  await migrateAtStart(config.database, db);
   void getDummyHash(); // computed now so the first unknown-user login is not faster than the rest
   if (config.initialAdmin) await ensureInitialAdmin(db, config.initialAdmin, clock, app.log);
 
@@ -85,9 +91,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     refreshTokenTtl: config.refreshTokenTtl,
     refreshIdleTtl: config.refreshIdleTtl,
     refreshReuseGrace: config.refreshReuseGrace,
+    secret: config.jwtSecret,
   });
-  const counters = options.counters ?? counterStore(config);
-  if (counters instanceof RedisCounterStore) app.addHook('onClose', async () => counters.close());
+  const counters = options.counters ?? (await openCounterStore(config, db, app.log));
+  app.addHook('onClose', async () => counters.close());
   const throttle = new Throttle(counters, config.throttle, clock);
 
   installErrorHandling(app);
@@ -100,7 +107,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(openapi);
   await registerPublicPlugin(app, docsUi);
 
-  mountRoutes(app, new HealthRoutes({ db }));
+  mountRoutes(app, new HomeRoutes());
+  mountRoutes(app, new HealthRoutes({ db, counters }));
   mountRoutes(app, new AuthRoutes({ db, clock, sessions, throttle, ring }));
   mountRoutes(app, new MeRoutes({ db, clock, throttle }));
   mountRoutes(app, new AdminRoutes({ db, clock }));
@@ -112,11 +120,4 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
 
   return app;
-}
-
-/** Counters shared through Redis when REDIS_URL is set; otherwise per process, in memory. */
-function counterStore(config: Config): CounterStore {
-  return config.redisUrl
-    ? new RedisCounterStore(config.redisUrl, config.redisPrefix)
-    : new MemoryCounterStore();
 }

@@ -2,6 +2,7 @@ import type { JsonWebKey } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { secretGuessesLog10 } from './secret-strength.js';
 
 /** Thrown for any invalid setting; the server prints its message as one line and exits. */
 export class ConfigError extends Error {
@@ -22,6 +23,8 @@ export interface Config {
   readonly database: DatabaseConfig;
   /** PostgreSQL connections per process (per worker with WORKERS > 1). */
   readonly dbPoolSize: number;
+  /** Seconds a request waits for a database connection, and for each query's answer, before a 503. */
+  readonly dbQueryTimeout: number;
   /** Where the generated JWT secret (and the default SQLite file) live. */
   readonly dataDir: string;
   /** Undefined when JWT_SECRET is unset: the server then generates and keeps one in dataDir. */
@@ -31,6 +34,8 @@ export interface Config {
   /** Access-token lifetime in seconds. */
   readonly accessTokenTtl: number;
   readonly logLevel: LogLevel;
+  /** json for collectors, pretty for people, auto: pretty when stdout is a terminal. */
+  readonly logFormat: LogFormat;
   /** Origins allowed by CORS; empty means CORS is off. */
   readonly corsOrigins: readonly string[];
   /** Refresh tokens: absolute session lifetime, idle lifetime, and the concurrent-refresh grace, in seconds. */
@@ -40,7 +45,7 @@ export interface Config {
   /** How long after a password login a token counts as fresh, in seconds. */
   readonly freshTokenTtl: number;
   readonly throttle: ThrottleConfig;
-  /** Redis for throttling counters shared by all instances; undefined keeps them in memory. */
+  /** Redis for throttling counters; undefined keeps them in the database. */
   readonly redisUrl: string | undefined;
   /** Prefix of every Redis key, so deployments can share one Redis. */
   readonly redisPrefix: string;
@@ -50,14 +55,19 @@ export interface Config {
   readonly jwtKeys: readonly JsonWebKey[];
   /** An admin account to create at start when the database has no admin yet. */
   readonly initialAdmin: { readonly username: string; readonly password: string } | undefined;
+  /** How long a client may take to send a request, or stay idle, and how many may be connected. */
+  readonly connections: ConnectionLimits;
 }
 
 export interface ThrottleConfig {
-  /** Failed logins per username (existing or not) per window. */
-  readonly loginFailuresPerUser: number;
-  /** Failed logins per client IP per window. */
+  /** Failed logins per username (existing or not) and client IP, per loginWindow: the guessing limit. */
+  readonly loginFailuresPerUserAndIp: number;
+  /** Failed logins per client IP across usernames, per loginWindow. */
   readonly loginFailuresPerIp: number;
   readonly loginWindow: number;
+  /** Failed logins per username from all clients together, per loginAccountWindow (NIST: at most 100). */
+  readonly loginFailuresPerAccount: number;
+  readonly loginAccountWindow: number;
   /** Signup attempts per client IP per window. */
   readonly signupsPerIp: number;
   readonly signupWindow: number;
@@ -65,9 +75,12 @@ export interface ThrottleConfig {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** RFC 7518 §3.2: an HS256 key must be at least as long as the hash output. */
 export const MIN_SECRET_BYTES = 32;
+const MIN_SECRET_GUESSES_LOG10 = 30;
 
 /**
  * Reads and validates the whole configuration once. Nothing else in the
@@ -86,29 +99,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGrace: parseDuration('SHUTDOWN_GRACE', read(env, 'SHUTDOWN_GRACE') ?? '10s'),
     database,
     dbPoolSize: parseCount('DB_POOL_SIZE', read(env, 'DB_POOL_SIZE') ?? '10'),
+    dbQueryTimeout: parseDuration('DB_QUERY_TIMEOUT', read(env, 'DB_QUERY_TIMEOUT') ?? '5s'),
     dataDir,
     jwtSecret: checkSecret(read(env, 'JWT_SECRET')),
     jwtIssuer: read(env, 'JWT_ISSUER') ?? 'bookapi',
     jwtAudience: read(env, 'JWT_AUDIENCE') ?? 'bookapi',
     accessTokenTtl: parseDuration('ACCESS_TOKEN_TTL', read(env, 'ACCESS_TOKEN_TTL') ?? '15m'),
     logLevel: parseLogLevel(read(env, 'LOG_LEVEL') ?? 'info'),
+    logFormat: parseLogFormat(read(env, 'LOG_FORMAT') ?? 'auto'),
     corsOrigins: parseOrigins(read(env, 'CORS_ORIGINS') ?? ''),
     refreshTokenTtl: parseDuration('REFRESH_TOKEN_TTL', read(env, 'REFRESH_TOKEN_TTL') ?? '30d'),
     refreshIdleTtl: parseDuration('REFRESH_IDLE_TTL', read(env, 'REFRESH_IDLE_TTL') ?? '7d'),
     refreshReuseGrace: parseDuration('REFRESH_REUSE_GRACE', read(env, 'REFRESH_REUSE_GRACE') ?? '10s', 0),
     freshTokenTtl: parseDuration('FRESH_TOKEN_TTL', read(env, 'FRESH_TOKEN_TTL') ?? '10m'),
-    throttle: Object.freeze({
-      loginFailuresPerUser: parseCount('LOGIN_MAX_FAILURES', read(env, 'LOGIN_MAX_FAILURES') ?? '5'),
-      loginFailuresPerIp: parseCount('LOGIN_IP_MAX_FAILURES', read(env, 'LOGIN_IP_MAX_FAILURES') ?? '20'),
-      loginWindow: parseDuration('LOGIN_WINDOW', read(env, 'LOGIN_WINDOW') ?? '15m'),
-      signupsPerIp: parseCount('SIGNUP_IP_MAX', read(env, 'SIGNUP_IP_MAX') ?? '20'),
-      signupWindow: parseDuration('SIGNUP_WINDOW', read(env, 'SIGNUP_WINDOW') ?? '1h'),
-    }),
+    throttle: parseThrottle(env),
     trustProxy: parseTrustProxy(read(env, 'TRUST_PROXY') ?? ''),
     redisUrl: parseRedisUrl(read(env, 'REDIS_URL')),
     redisPrefix: read(env, 'REDIS_PREFIX') ?? 'bookapi:',
     jwtKeys: parseJwtKeys(read(env, 'JWT_KEYS'), read(env, 'JWT_KEYS_FILE')),
     initialAdmin: parseInitialAdmin(read(env, 'ADMIN_USERNAME'), env.ADMIN_PASSWORD),
+    connections: parseConnectionLimits(env),
   });
 }
 
@@ -118,16 +128,55 @@ function read(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-export function parseDatabaseUrl(url: string): DatabaseConfig {
+/**
+ * The accepted forms, and nothing else (a typo must not quietly create a
+ * database somewhere unexpected):
+ *   sqlite:./data/bookapi.db   relative to the working directory
+ *   sqlite:/var/lib/bookapi.db or sqlite:///var/lib/bookapi.db   absolute
+ *   sqlite::memory:            in memory, gone at exit
+ *   postgres://user@host:5432/dbname (or postgresql://), naming the database
+ */
+export function parseDatabaseUrl(url: string, name = 'DATABASE_URL'): DatabaseConfig {
   if (url.startsWith('sqlite:')) {
-    const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    if (file === '') throw new ConfigError('DATABASE_URL "sqlite:" needs a file path or :memory:');
-    return { kind: 'sqlite', file: file === ':memory:' ? file : path.resolve(file) };
+    const rest = url.slice('sqlite:'.length);
+    if (rest === ':memory:') return { kind: 'sqlite', file: rest };
+    // sqlite://x names a host, which SQLite has none of: sqlite://./data.db meant ./data.db but was read as /data.db.
+    if (rest.startsWith('//') && !rest.startsWith('///')) {
+      throw new ConfigError(
+        `${name} "${url}" is not a SQLite path: write sqlite:./relative/file.db or sqlite:///absolute/file.db`,
+      );
+    }
+    const file = rest.replace(/^\/\/(?=\/)/, '');
+    if (file === '' || file.endsWith('/')) {
+      throw new ConfigError(`${name} "${url}" needs a file path (sqlite:./data/bookapi.db) or :memory:`);
+    }
+    return { kind: 'sqlite', file: path.resolve(file) };
   }
-  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url };
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError(`${name} is not a valid URL: ${redactUrl(url)}`);
+    }
+    if (parsed.hostname === '' && !parsed.searchParams.has('host')) {
+      throw new ConfigError(`${name} must name a host: postgres://user@host:5432/dbname`);
+    }
+    if (decodeURIComponent(parsed.pathname.replace(/^\//, '')) === '') {
+      throw new ConfigError(
+        `${name} must name a database: postgres://user@host:5432/dbname (${redactUrl(url)} names none)`,
+      );
+    }
+    return { kind: 'postgres', url };
+  }
   throw new ConfigError(
-    'DATABASE_URL must start with sqlite: (e.g. sqlite:./data/bookapi.db) or postgres://',
+    `${name} must start with sqlite: (e.g. sqlite:./data/bookapi.db) or postgres://, got "${redactUrl(url)}"`,
   );
+}
+
+/** A URL as it may be printed: without its password. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }
 
 function parsePort(value: string): number {
@@ -156,6 +205,12 @@ function parseLogLevel(value: string): LogLevel {
   return level;
 }
 
+function parseLogFormat(value: string): LogFormat {
+  const format = LOG_FORMATS.find((f) => f === value.toLowerCase());
+  if (!format) throw new ConfigError(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}, got "${value}"`);
+  return format;
+}
+
 function parseOrigins(value: string): string[] {
   const origins = value
     .split(',')
@@ -171,17 +226,21 @@ function parseOrigins(value: string): string[] {
 
 /**
  * RFC 8725 §3.5: a guessable HMAC secret lets anyone mint tokens, so a short
- * or visibly repetitive one is refused rather than merely warned about.
+ * or guessable one is refused rather than merely warned about. Guessability
+ * is zxcvbn's estimate, which sees dictionary words, repeats and sequences
+ * (`changeme-changeme-…` is about 10^8 guesses); 10^30 is about 100 bits.
  */
-export function checkSecret(secret: string | undefined): string | undefined {
+export function checkSecret(secret: string | undefined, name = 'JWT_SECRET'): string | undefined {
   if (secret === undefined) return undefined;
   if (Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES) {
     throw new ConfigError(
-      `JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes of random data (try: openssl rand -hex 32), or unset to have one generated`,
+      `${name} must be at least ${MIN_SECRET_BYTES} bytes of random data (try: openssl rand -hex 32), or unset to have one generated`,
     );
   }
-  if (new Set(secret).size < 8) {
-    throw new ConfigError('JWT_SECRET looks repetitive; use random data (try: openssl rand -hex 32)');
+  if (secretGuessesLog10(secret) < MIN_SECRET_GUESSES_LOG10) {
+    throw new ConfigError(
+      `${name} is guessable (words, repeats or sequences); use random data (try: openssl rand -hex 32)`,
+    );
   }
   return secret;
 }
@@ -247,9 +306,78 @@ function parseInitialAdmin(username: string | undefined, password: string | unde
   return Object.freeze({ username, password });
 }
 
+function parseThrottle(env: NodeJS.ProcessEnv): ThrottleConfig {
+  const perUserAndIp = parseCount('LOGIN_MAX_FAILURES', read(env, 'LOGIN_MAX_FAILURES') ?? '5');
+  const loginWindow = parseDuration('LOGIN_WINDOW', read(env, 'LOGIN_WINDOW') ?? '15m');
+  const accountWindow = parseDuration('LOGIN_ACCOUNT_WINDOW', read(env, 'LOGIN_ACCOUNT_WINDOW') ?? '1h');
+  // The most failures one client can add to an account's count within its window: one full
+  // per-client window for each that fits, plus one straddling the start.
+  const oneClient = perUserAndIp * (Math.ceil(accountWindow / loginWindow) + 1);
+  const accountMax = read(env, 'LOGIN_ACCOUNT_MAX_FAILURES');
+  const perAccount =
+    accountMax === undefined
+      ? Math.max(100, oneClient + 1)
+      : parseCount('LOGIN_ACCOUNT_MAX_FAILURES', accountMax);
+  if (perAccount <= oneClient) {
+    throw new ConfigError(
+      `LOGIN_ACCOUNT_MAX_FAILURES must be above ${oneClient}, the failures one client may make in LOGIN_ACCOUNT_WINDOW at LOGIN_MAX_FAILURES per LOGIN_WINDOW (else one client could lock an account), got ${perAccount}`,
+    );
+  }
+  return Object.freeze({
+    loginFailuresPerUserAndIp: perUserAndIp,
+    loginFailuresPerIp: parseCount('LOGIN_IP_MAX_FAILURES', read(env, 'LOGIN_IP_MAX_FAILURES') ?? '20'),
+    loginWindow,
+    loginFailuresPerAccount: perAccount,
+    loginAccountWindow: accountWindow,
+    signupsPerIp: parseCount('SIGNUP_IP_MAX', read(env, 'SIGNUP_IP_MAX') ?? '20'),
+    signupWindow: parseDuration('SIGNUP_WINDOW', read(env, 'SIGNUP_WINDOW') ?? '1h'),
+  });
+}
+
 function parseRedisUrl(url: string | undefined): string | undefined {
   if (url !== undefined && !/^rediss?:\/\//.test(url)) {
     throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${url}"`);
   }
   return url;
+}
+
+export interface ConnectionLimits {
+  /** Seconds from a connection's first byte (or from its opening) to the end of the request headers. */
+  readonly headersTimeout: number;
+  /** Seconds to receive a whole request, headers and body. */
+  readonly requestTimeout: number;
+  /** Seconds an idle keep-alive connection stays open between requests. */
+  readonly keepAliveTimeout: number;
+  /** Open connections per process beyond which new ones are closed at once; 0 for no limit. */
+  readonly maxConnections: number;
+}
+
+/** Past about 24.8 days Node's timers overflow and fire at once; an hour is already generous. */
+const MAX_CLIENT_TIMEOUT = 3600;
+
+function parseConnectionLimits(env: NodeJS.ProcessEnv): ConnectionLimits {
+  const timeout = (name: string, fallback: string) => {
+    const seconds = parseDuration(name, read(env, name) ?? fallback);
+    if (seconds > MAX_CLIENT_TIMEOUT) {
+      throw new ConfigError(`${name} must be at most 1 hour, got "${read(env, name)}"`);
+    }
+    return seconds;
+  };
+  const headersTimeout = timeout('HEADERS_TIMEOUT', '10s');
+  const requestTimeout = timeout('REQUEST_TIMEOUT', '30s');
+  if (requestTimeout < headersTimeout) {
+    throw new ConfigError(
+      `REQUEST_TIMEOUT (${requestTimeout}s) covers the headers too, so it cannot be shorter than HEADERS_TIMEOUT (${headersTimeout}s)`,
+    );
+  }
+  const max = read(env, 'MAX_CONNECTIONS') ?? '10000';
+  if (!/^\d{1,7}$/.test(max)) {
+    throw new ConfigError(`MAX_CONNECTIONS must be a whole number (0 for no limit), got "${max}"`);
+  }
+  return Object.freeze({
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: timeout('KEEP_ALIVE_TIMEOUT', '5s'),
+    maxConnections: Number(max),
+  });
 }

@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'BODY_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'HEADERS_TOO_LARGE'
+  | 'REQUEST_TIMEOUT'
   | 'BAD_REQUEST'
   | 'INVALID_CREDENTIALS'
   | 'TOKEN_MISSING'
@@ -21,6 +22,8 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'USER_NOT_FOUND'
   | 'USER_EXISTS'
+  | 'USERNAME_CONFUSABLE'
+  | 'USERNAME_INVALID'
   | 'FORBIDDEN'
   | 'ADMIN_REQUIRED'
   | 'BOOK_NOT_FOUND'
@@ -87,6 +90,9 @@ export const errors = {
   lastAdmin: () => new ApiError(409, 'LAST_ADMIN', 'The last admin cannot be demoted, disabled or deleted!'),
   userNotFound: () => new ApiError(404, 'USER_NOT_FOUND', 'User not found!'),
   userExists: () => new ApiError(409, 'USER_EXISTS', 'User already exists!'),
+  usernameConfusable: () =>
+    new ApiError(409, 'USERNAME_CONFUSABLE', 'A user with a name that looks the same already exists!'),
+  usernameInvalid: (message: string) => new ApiError(400, 'USERNAME_INVALID', message),
   adminRequired: () => new ApiError(403, 'ADMIN_REQUIRED', 'Admin privileges required!'),
   notBookOwner: () =>
     new ApiError(403, 'FORBIDDEN', 'Only the owner of this book or an admin may change it!'),

@@ -52,7 +52,12 @@ test('durations accept seconds, s, m, h and d', () => {
 
 const bad: [string, Record<string, string>, RegExp][] = [
   ['a short secret', { JWT_SECRET: 'secret' }, /JWT_SECRET must be at least 32 bytes/],
-  ['a repetitive secret', { JWT_SECRET: 'a'.repeat(64) }, /JWT_SECRET looks repetitive/],
+  ['a repetitive secret', { JWT_SECRET: 'a'.repeat(64) }, /JWT_SECRET is guessable/],
+  [
+    'a secret made of words',
+    { JWT_SECRET: 'changeme-changeme-changeme-changeme' },
+    /JWT_SECRET is guessable/,
+  ],
   ['a non-numeric port', { PORT: 'http' }, /PORT must be a number/],
   ['a port out of range', { PORT: '70000' }, /PORT must be a number/],
   ['an unknown database', { DATABASE_URL: 'mysql://x' }, /DATABASE_URL must start with sqlite:/],
@@ -86,4 +91,11 @@ test('the generated secret is 256 random bits, kept with mode 0600 and reused', 
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('DB_QUERY_TIMEOUT: 5 s by default, else a positive duration', () => {
+  assert.equal(loadConfig({}).dbQueryTimeout, 5);
+  assert.equal(loadConfig({ DB_QUERY_TIMEOUT: '1' }).dbQueryTimeout, 1);
+  assert.equal(loadConfig({ DB_QUERY_TIMEOUT: '1m' }).dbQueryTimeout, 60);
+  assert.throws(() => loadConfig({ DB_QUERY_TIMEOUT: '0' }), /DB_QUERY_TIMEOUT must be a positive duration/);
 });

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { errors } from '../errors.js';
+import { ApiError, errors } from '../errors.js';
 import { type Reply, type Req, route } from '../http/route.js';
 import { revokeSession, revokeUserSessions } from '../sessions/repository.js';
 import type { Throttle } from '../throttle/throttle.js';
-import { findCredentials, insertUser, updatePasswordHash } from '../users/repository.js';
+import { findCredentials, findUsernameClash, insertUser, updatePasswordHash } from '../users/repository.js';
 import type { AuthUser } from '../users/user.js';
+import { checkUsername } from '../users/username.js';
 import { isCommonPassword } from './common-passwords.js';
 import { publicRoute, tokenRequired } from './decorators.js';
 import type { RingKey } from './keys.js';
@@ -38,9 +39,12 @@ export class AuthRoutes {
   async signup(req: Req<typeof SignupSchema>, reply: Reply<typeof SignupSchema>) {
     await this.deps.throttle.signup(req.ip);
     const { password } = req.body;
-    // One spelling per name: "é" typed composed or decomposed is the same user.
-    const username = req.body.username.normalize('NFC');
+    const checked = checkUsername(req.body.username);
+    if (!checked.ok) throw errors.usernameInvalid(checked.message);
+    const username = checked.display;
     if (isCommonPassword(password)) throw errors.passwordTooCommon();
+    // Refused before the costly hash; the unique indexes still decide a race.
+    await this.refuseTakenUsername(username);
     const passwordHash = await hashPassword(password);
     try {
       await insertUser(this.deps.db, {
@@ -50,11 +54,19 @@ export class AuthRoutes {
         createdAt: new Date(this.deps.clock.now()).toISOString(),
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw errors.userExists();
-      throw error;
+      if (!isUniqueViolation(error)) throw error;
+      await this.refuseTakenUsername(username);
+      throw errors.userExists();
     }
     req.log.info({ event: 'signup', username }, 'user registered');
     return reply.code(201).send({ message: 'registered successfully' });
+  }
+
+  /** 409: the same name in another case or width, or one that looks the same. */
+  private async refuseTakenUsername(username: string): Promise<void> {
+    const taken = await findUsernameClash(this.deps.db, username);
+    if (taken?.clash === 'same') throw errors.userExists();
+    if (taken?.clash === 'confusable') throw errors.usernameConfusable();
   }
 
   @route({ method: 'POST', url: '/login', schema: LoginSchema, invalidInput: errors.invalidCredentials })
@@ -68,7 +80,9 @@ export class AuthRoutes {
     try {
       attempt = await throttle.beginLogin(username, req.ip);
     } catch (error) {
-      req.log.warn({ event: 'login.throttled', username, ip: req.ip }, 'login throttled');
+      // Only a refusal is a throttled login; an unreachable counter store is logged by the store, once.
+      if (error instanceof ApiError && error.statusCode === 429)
+        req.log.warn({ event: 'login.throttled', username, ip: req.ip }, 'login throttled');
       throw error;
     }
     const found = await findCredentials(db, username);

@@ -1,14 +1,11 @@
 import { type Static, Type } from 'typebox';
 import { ErrorResponse, MessageResponse } from '../http/schemas.js';
+import { USERNAME_LENGTH } from '../users/username.js';
 
-export const USERNAME = { minLength: 3, maxLength: 64 } as const;
+/** Length of a username after normalisation, in characters. */
+export const USERNAME = { minLength: USERNAME_LENGTH.min, maxLength: USERNAME_LENGTH.max } as const;
 /** NIST SP 800-63B: at least 8, allow long passphrases, never truncate. */
 export const PASSWORD = { minLength: 8, maxLength: 128 } as const;
-
-// Shown to people, so nothing invisible: no control, format (zero-width,
-// right-to-left override), private-use or unassigned characters, no
-// surrounding spaces. Stored in Unicode NFC.
-const usernamePattern = '^[^\\s\\p{C}](?:[^\\p{C}]*[^\\s\\p{C}])?$';
 
 export const Password = Type.String({
   ...PASSWORD,
@@ -17,7 +14,16 @@ export const Password = Type.String({
 
 const Credentials = Type.Object(
   {
-    username: Type.String({ ...USERNAME, pattern: usernamePattern }),
+    // The rules need the normalised name, so they are checked in the handler
+    // (src/users/username.ts); the schema only bounds the raw text.
+    username: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      description:
+        'PRECIS UsernameCaseMapped (RFC 8265): 3-64 letters, digits, marks or ASCII punctuation after ' +
+        'normalisation, words separated by single spaces; nothing invisible; compared ignoring case and ' +
+        'width, and refused if it looks like an existing name (Unicode TS #39). Stored as typed, in NFC.',
+    }),
     password: Password,
   },
   // Extra fields (say, "admin": true) are dropped before the handler sees them.
@@ -34,7 +40,10 @@ export const SignupSchema = {
   response: {
     201: { ...MessageResponse, description: 'Registered' },
     400: { ...ErrorResponse, description: 'Missing or invalid username or password, or a common password' },
-    409: { ...ErrorResponse, description: 'User already exists!' },
+    409: {
+      ...ErrorResponse,
+      description: 'User already exists! (any case or width), or a name that looks the same exists',
+    },
     429: TooMany,
   },
 } as const;

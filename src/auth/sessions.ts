@@ -1,13 +1,17 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { isForeignKeyViolation } from '../db/errors.js';
+import { writeTransaction } from '../db/write-transaction.js';
 import { errors } from '../errors.js';
 import {
+  findRefreshState,
   findRefreshToken,
   insertRefreshToken,
   insertSession,
+  lockSessionOf,
+  type RefreshRecord,
   revokeSession,
   spendRefreshToken,
   touchSession,
@@ -29,20 +33,41 @@ export interface SessionOptions {
   refreshTokenTtl: number;
   refreshIdleTtl: number;
   refreshReuseGrace: number;
+  /**
+   * The resolved JWT_SECRET, from which the successor key is derived: every
+   * instance sharing the database must share it (see README).
+   */
+  secret: string;
 }
 
-/** 256 random bits, base64url: 43 characters. */
+type Outcome =
+  | { kind: 'invalid' }
+  | { kind: 'rotated' | 'retry'; record: RefreshRecord }
+  | { kind: 'reused'; record: RefreshRecord; reason: ReuseReason };
+
+type ReuseReason = 'after-grace' | 'successor-used' | 'successor-unknown';
+
+/** HKDF's info label: this key is used for successors only, whatever else the secret signs. */
+const SUCCESSOR_KEY_INFO = 'bookapi refresh-token successor v1';
+
+/** 256 bits (random at login, HMAC-SHA256 after), base64url: 43 characters. */
 const REFRESH_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 export const hashRefreshToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /**
  * Sessions and refresh-token rotation (RFC 9700 §4.14.2): every refresh
- * spends its token and returns a new one; presenting a spent token again
- * means it was copied, so the whole session — every token it led to — ends.
+ * spends its token and returns its successor, so a session has exactly one
+ * live refresh token. Presenting a spent token again means it was copied, so
+ * the whole session — every token it led to — ends; the one exception is a
+ * retry within REFRESH_REUSE_GRACE, which gets the same successor back.
  */
 export class Sessions {
-  constructor(private readonly o: SessionOptions) {}
+  private readonly successorKey: Buffer;
+
+  constructor(private readonly o: SessionOptions) {
+    this.successorKey = Buffer.from(hkdfSync('sha256', o.secret, '', SUCCESSOR_KEY_INFO, 32));
+  }
 
   /** A password login: a new session, a fresh access token and its first refresh token. */
   async start(user: { id: number; publicId: string }): Promise<TokenPair> {
@@ -70,40 +95,76 @@ export class Sessions {
   async refresh(refreshToken: string, log: FastifyBaseLogger): Promise<TokenPair> {
     // An access token (or anything else) never has this shape.
     if (!REFRESH_TOKEN.test(refreshToken)) throw errors.invalidRefresh();
-    const tokenHash = hashRefreshToken(refreshToken);
-    const record = await findRefreshToken(this.o.db, tokenHash);
-    if (!record || record.session.revokedAt !== null || record.user.disabled) throw errors.invalidRefresh();
-    const now = this.o.clock.now();
-    const { sessionId } = record;
-
-    const graceMs = this.o.refreshReuseGrace * 1000;
-    const reused = async () => {
-      await revokeSession(this.o.db, sessionId, now);
+    const successor = this.successorOf(refreshToken);
+    const outcome = await writeTransaction(this.o.db, (trx) =>
+      this.rotate(trx, hashRefreshToken(refreshToken), hashRefreshToken(successor)),
+    );
+    if (outcome.kind === 'invalid') throw errors.invalidRefresh();
+    const { user, sessionId } = outcome.record;
+    if (outcome.kind === 'reused') {
       log.warn(
-        { event: 'refresh.reuse_detected', user: record.user.publicId, session: sessionId },
+        { event: 'refresh.reuse_detected', user: user.publicId, session: sessionId, reason: outcome.reason },
         'refresh token reused; session revoked',
       );
-      return errors.invalidRefresh();
-    };
-    if (record.usedAt !== null && now - record.usedAt >= graceMs) throw await reused();
-    if (now >= record.session.expiresAt || now - record.session.lastUsedAt > this.o.refreshIdleTtl * 1000) {
-      await revokeSession(this.o.db, sessionId, now);
       throw errors.invalidRefresh();
     }
+    log.info(
+      { event: 'refresh', user: user.publicId, session: sessionId, retry: outcome.kind === 'retry' },
+      'tokens refreshed',
+    );
+    return this.pair(user.publicId, sessionId, successor, false);
+  }
 
-    const next = randomBytes(32).toString('base64url');
-    const rotated = await this.o.db.transaction().execute(async (trx) => {
-      // Losing the race to spend it means a concurrent refresh just did: the
-      // grace case, or reuse when there is no grace.
-      const lostRace = record.usedAt === null && !(await spendRefreshToken(trx, tokenHash, now));
-      if (lostRace && graceMs === 0) return false;
-      await insertRefreshToken(trx, hashRefreshToken(next), sessionId, now);
+  /**
+   * The decision, made while holding the session's lock so that concurrent
+   * refreshes of one session (in any process) see each other's results.
+   */
+  private async rotate(trx: Db, tokenHash: string, successorHash: string): Promise<Outcome> {
+    const now = this.o.clock.now();
+    await lockSessionOf(trx, tokenHash);
+    const record = await findRefreshToken(trx, tokenHash);
+    if (!record || record.session.revokedAt !== null || record.user.disabled) return { kind: 'invalid' };
+    const { sessionId } = record;
+    if (now >= record.session.expiresAt || now - record.session.lastUsedAt > this.o.refreshIdleTtl * 1000) {
+      await revokeSession(trx, sessionId, now);
+      return { kind: 'invalid' };
+    }
+    // A compare-and-swap: of two spends of one token exactly one succeeds, lock or no lock.
+    if (record.usedAt === null && (await spendRefreshToken(trx, tokenHash, now))) {
+      await insertRefreshToken(trx, successorHash, sessionId, now);
       await touchSession(trx, sessionId, now);
-      return true;
-    });
-    if (!rotated) throw await reused();
-    log.info({ event: 'refresh', user: record.user.publicId, session: sessionId }, 'tokens refreshed');
-    return this.pair(record.user.publicId, sessionId, next, false);
+      return { kind: 'rotated', record };
+    }
+    // Spent already. Only an answer lost on its way back (or a second tab) may
+    // have it again: the previous token, soon after its use, while the one
+    // successor it led to is still unused. Anything else is a copy in use.
+    const next = await findRefreshState(trx, successorHash);
+    const reason = this.reuseReason(now - (record.usedAt ?? now), sessionId, next);
+    if (reason === undefined) return { kind: 'retry', record };
+    await revokeSession(trx, sessionId, now);
+    return { kind: 'reused', record, reason };
+  }
+
+  /** Why a spent token presented again is a copy in use; undefined for an honest retry. */
+  private reuseReason(
+    msSinceSpent: number,
+    sessionId: string,
+    next: { sessionId: string; usedAt: number | null } | undefined,
+  ): ReuseReason | undefined {
+    if (msSinceSpent >= this.o.refreshReuseGrace * 1000) return 'after-grace';
+    // Not found: spent before successors were derived, or by an instance with another JWT_SECRET.
+    if (next === undefined || next.sessionId !== sessionId) return 'successor-unknown';
+    if (next.usedAt !== null) return 'successor-used';
+    return undefined;
+  }
+
+  /**
+   * The token that follows `token`, always the same one: a retried refresh
+   * gets the successor it already received, never a new branch. Keyed, so
+   * the stored hashes alone (a copy of the database) name no live token.
+   */
+  private successorOf(token: string): string {
+    return createHmac('sha256', this.successorKey).update(token).digest('base64url');
   }
 
   private pair(publicId: string, sessionId: string, refresh: string, fresh: boolean): TokenPair {

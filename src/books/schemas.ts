@@ -17,7 +17,7 @@ export const Book = Type.Object({
 export type Book = Static<typeof Book>;
 
 /** Owner, ids and timestamps come from the server; anything else a client sends is dropped. */
-const NewBook = Type.Object({ title: Text, author: Text }, { additionalProperties: false });
+export const NewBook = Type.Object({ title: Text, author: Text }, { additionalProperties: false });
 const BookChanges = Type.Object(
   { title: Type.Optional(Text), author: Type.Optional(Text) },
   // At least one of the two (minProperties would count fields that are about to be dropped).

@@ -1,12 +1,21 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import {
+  Kysely,
+  type PostgresCursor,
+  PostgresDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type PostgresQueryResult,
+  sql,
+} from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
+import { QUERY_TIMEOUT_MESSAGE } from './errors.js';
 import type { Database } from './schema.js';
 import { openSqlite } from './sqlite.js';
 
 export type Db = Kysely<Database>;
 
-/** PostgreSQL's int8 (our epoch-millisecond times, counts) as a JS number: safe below 2^53. */
+/** PostgreSQL's int8 (ids, epoch-millisecond times, counts) as a JS number: safe below 2^53. */
 const INT8_OID = 20;
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -18,28 +27,100 @@ const types = {
 export interface DatabaseOptions {
   /** PostgreSQL connections per process. */
   poolSize?: number;
+  /**
+   * Milliseconds a query may wait for a connection, and for its answer, before
+   * it fails (then a 503). Unset: no limit on queries, for migrations, which
+   * may rewrite large tables.
+   */
+  queryTimeout?: number;
   /** Told about connections the pool lost while idle (the database restarted, say). */
   onPoolError?: (error: Error) => void;
 }
 
+/** Without a query timeout, how long to wait for a connection while the database is down. */
+const CONNECT_TIMEOUT = 3000;
+
 export function createDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Db {
   if (config.kind === 'postgres') {
+    const timeout = options.queryTimeout;
     const pool = new pg.Pool({
       connectionString: config.url,
       max: options.poolSize ?? 10,
       types,
       // Fail fast while the database is down, so requests get a 503 instead of hanging.
-      connectionTimeoutMillis: 3000,
+      connectionTimeoutMillis: timeout ?? CONNECT_TIMEOUT,
       idleTimeoutMillis: 30_000,
+      ...(timeout === undefined ? {} : timeouts(timeout)),
     });
     // Without listeners, a connection dropped by the server (restart, network cut) would
     // crash the process: the pool reports idle clients, each client its own errors while
     // checked out. The pool then discards the broken client and opens a new one.
     pool.on('error', (error) => options.onPoolError?.(error));
     pool.on('connect', (client) => client.on('error', (error) => options.onPoolError?.(error)));
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: timeout === undefined ? pool : discardingTimedOut(pool) }),
+    });
   }
-  return new Kysely<Database>({ dialect: openSqlite(config.file).dialect });
+  const busyTimeout = options.queryTimeout;
+  return new Kysely<Database>({ dialect: openSqlite(config.file, busyTimeout).dialect });
+}
+
+/**
+ * Two bounds on every query. The server cancels a statement that runs too
+ * long (slow plan, lock wait) and the connection stays usable; it fires a
+ * little before the client's own timer, which is the one that still fires
+ * when the server or the network has frozen and nothing comes back at all.
+ * A transaction left idle (its client gone mid-way) releases its locks too.
+ */
+function timeouts(ms: number) {
+  return {
+    statement_timeout: Math.round(ms * 0.9),
+    query_timeout: ms,
+    idle_in_transaction_session_timeout: 2 * ms,
+  };
+}
+
+/**
+ * After pg's client-side query timeout the query is still in flight on its
+ * connection: returned to the pool, that connection would make the next
+ * query wait behind one that may never finish. So a connection whose query
+ * timed out refuses further queries (a transaction's rollback fails at once,
+ * not after a second timeout) and is closed instead of reused.
+ */
+function discardingTimedOut(pool: PostgresPool): PostgresPool {
+  return {
+    connect: async () => new DiscardOnTimeout(await pool.connect()),
+    end: () => pool.end(),
+  };
+}
+
+class DiscardOnTimeout implements PostgresPoolClient {
+  #timedOut = false;
+
+  constructor(private readonly client: PostgresPoolClient) {}
+
+  query<R>(sql: string, parameters: readonly unknown[]): Promise<PostgresQueryResult<R>>;
+  query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+  query<R>(
+    sql: string | PostgresCursor<R>,
+    parameters: readonly unknown[] = [],
+  ): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
+    return typeof sql === 'string' ? this.run<R>(sql, parameters) : this.client.query(sql);
+  }
+
+  release(destroy?: boolean): void {
+    this.client.release(destroy === true || this.#timedOut);
+  }
+
+  private async run<R>(sql: string, parameters: readonly unknown[]): Promise<PostgresQueryResult<R>> {
+    if (this.#timedOut) throw new Error(`${QUERY_TIMEOUT_MESSAGE}: the connection is being closed`);
+    try {
+      return await this.client.query<R>(sql, parameters);
+    } catch (error) {
+      if ((error as Error).message === QUERY_TIMEOUT_MESSAGE) this.#timedOut = true;
+      throw error;
+    }
+  }
 }
 
 /** True when the database answers a trivial query. */

@@ -1,8 +1,14 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: migrations run against the schema as it was then, not today's types
 import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } from 'kysely';
+import type { DatabaseConfig } from '../config.js';
+import { createDatabase } from './database.js';
 import { isPostgres } from './dialect.js';
 import * as m0001 from './migrations/0001_users_and_books.js';
 import * as m0002 from './migrations/0002_sessions.js';
+import * as m0003 from './migrations/0003_bigint_ids.js';
+import * as m0004 from './migrations/0004_one_live_refresh_token.js';
+import * as m0005 from './migrations/0005_username_identity.js';
+import * as m0006 from './migrations/0006_throttle_counters.js';
 
 /**
  * Migrations are imported, not read from a folder, so the same list works
@@ -11,6 +17,10 @@ import * as m0002 from './migrations/0002_sessions.js';
 const migrations: Record<string, Migration> = {
   '0001_users_and_books': m0001,
   '0002_sessions': m0002,
+  '0003_bigint_ids': m0003,
+  '0004_one_live_refresh_token': m0004,
+  '0005_username_identity': m0005,
+  '0006_throttle_counters': m0006,
 };
 
 async function migrator(db: Kysely<any>): Promise<Migrator> {
@@ -42,6 +52,22 @@ export async function migrateToLatest(db: Kysely<any>, attempts = 3): Promise<Mi
   }
 }
 
+/**
+ * The migrations a starting server runs, without the per-query timeout of
+ * its requests: one may rewrite a large table. On PostgreSQL they get a pool
+ * of their own; SQLite migrates through `db` (an in-memory database exists
+ * only on that one connection, and busy_timeout is its only limit anyway).
+ */
+export async function migrateAtStart(config: DatabaseConfig, db: Kysely<any>): Promise<MigrationResultSet> {
+  if (config.kind !== 'postgres') return migrateToLatest(db);
+  const untimed = createDatabase(config);
+  try {
+    return await migrateToLatest(untimed);
+  } finally {
+    await untimed.destroy();
+  }
+}
+
 export async function migrateDown(db: Kysely<any>): Promise<MigrationResultSet> {
   return check(await (await migrator(db)).migrateDown());
 }
@@ -52,4 +78,21 @@ function check(result: MigrationResultSet): MigrationResultSet {
     throw new Error(`migration ${failed} failed: ${String(result.error)}`, { cause: result.error });
   }
   return result;
+}
+
+export interface MigrationState {
+  name: string;
+  /** When it was applied; undefined while pending. */
+  executedAt: Date | undefined;
+}
+
+/** Every migration this version knows, oldest first, with whether it has been applied. */
+export async function migrationStatus(db: Kysely<any>): Promise<MigrationState[]> {
+  const list = await (await migrator(db)).getMigrations();
+  return list.map((m) => ({ name: m.name, executedAt: m.executedAt }));
+}
+
+/** Whether reverting this migration deletes what users stored (accounts, books, sessions). */
+export function revertDropsUserData(name: string): boolean {
+  return (migrations[name] as { dropsUserData?: boolean } | undefined)?.dropsUserData === true;
 }

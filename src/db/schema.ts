@@ -6,12 +6,18 @@ export interface Database {
   books: BooksTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
+  throttle_counters: ThrottleCountersTable;
 }
 
 export interface UsersTable {
   id: Generated<number>;
   public_id: string;
+  /** As the user spelled it (NFC), shown back to them. */
   username: string;
+  /** PRECIS UsernameCaseMapped form (src/users/username.ts): the identity, unique. */
+  username_key: string;
+  /** UTS #39 skeleton of the key: no two accounts may look alike. Unique. */
+  username_skeleton: string;
   password_hash: string;
   admin: number;
   disabled: Generated<number>;
@@ -48,4 +54,13 @@ export interface RefreshTokensTable {
   created_at: number;
   /** Set when the token is spent; presenting it again is reuse. */
   used_at: number | null;
+}
+
+/** A fixed-window throttling counter (see src/throttle/db-store.ts). */
+export interface ThrottleCountersTable {
+  /** A short hash naming the limit and whom it counts; never a username or an address. */
+  key: string;
+  hits: number;
+  /** Epoch ms when the window closes; a closed window counts from zero again. */
+  reset_at: number;
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
+import { ConfigError } from '../config.js';
 
 const STATEMENT_CACHE_SIZE = 256;
 
@@ -33,14 +34,31 @@ export function withStatementCache(db: SQLite.Database): SqliteDatabase {
   };
 }
 
-export function openSqlite(file: string): { dialect: SqliteDialect; raw: SQLite.Database } {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
-  const raw = new SQLite(file);
+/**
+ * busyTimeoutMs: how long a statement waits for another connection's write
+ * lock before SQLITE_BUSY (a 503). better-sqlite3 waits synchronously, so the
+ * process serves nothing else meanwhile.
+ */
+export function openSqlite(
+  file: string,
+  busyTimeoutMs = 5000,
+): { dialect: SqliteDialect; raw: SQLite.Database } {
+  let raw: SQLite.Database;
+  try {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    raw = new SQLite(file);
+  } catch (error) {
+    // better-sqlite3 says "unable to open database file" without naming it.
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ConfigError(
+      `cannot open the SQLite database ${file} (${reason}): check DATABASE_URL and that this user may write to ${path.dirname(file)}`,
+    );
+  }
   // WAL lets readers run during a write and survives a killed process;
   // synchronous=NORMAL is the documented safe pairing with WAL.
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = NORMAL');
-  raw.pragma('busy_timeout = 5000');
+  raw.pragma(`busy_timeout = ${Math.round(busyTimeoutMs)}`);
   raw.pragma('foreign_keys = ON');
   return { dialect: new SqliteDialect({ database: withStatementCache(raw) }), raw };
 }

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isForeignKeyViolation } from '../db/errors.js';
+import { isForeignKeyViolation, isUnstorableText } from '../db/errors.js';
 import { ApiError, type ErrorCode, errors } from '../errors.js';
 
 const INVALID_JSON = 'Malformed JSON body (or a forbidden __proto__ / constructor.prototype key)';
@@ -35,9 +35,9 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   405: 'METHOD_NOT_ALLOWED',
 };
 
-/** pg reports a dropped connection without a code; these are its messages. */
+/** pg reports a dropped connection, and its own query timeout, without a code; these are its messages. */
 function isConnectionLoss(error: { message?: string }): boolean {
-  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(
+  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect|Query read timeout/i.test(
     error.message ?? '',
   );
 }
@@ -45,10 +45,16 @@ function isConnectionLoss(error: { message?: string }): boolean {
 /** Database faults that mean "try again shortly", not "bug". */
 const UNAVAILABLE = new Set([
   'SQLITE_BUSY',
+  // A deferred transaction that read before another connection's write: retrying starts afresh.
+  'SQLITE_BUSY_SNAPSHOT',
+  'SQLITE_BUSY_RECOVERY',
+  'SQLITE_BUSY_TIMEOUT',
   'SQLITE_LOCKED',
+  'SQLITE_LOCKED_SHAREDCACHE',
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
+  '57014', // statement_timeout (DB_QUERY_TIMEOUT)
   '57P01',
   '57P03',
   '53300',
@@ -103,6 +109,9 @@ function toApiError(error: FastifyError | ApiError, req: FastifyRequest): ApiErr
     return new ApiError(status, STATUS_CODES[status] ?? 'BAD_REQUEST', error.message);
   }
   if (error.code && UNAVAILABLE.has(error.code)) return errors.unavailable();
+  // A safety net behind the schemas: a NUL that reached PostgreSQL's text is the client's input.
+  if (isUnstorableText(error))
+    return custom ? custom() : errors.invalidInput('Text with a character that cannot be stored');
   // What a request pointed at was deleted while it ran (a login racing an account deletion, say).
   if (isForeignKeyViolation(error)) return errors.conflict();
   if (isConnectionLoss(error)) return errors.unavailable();
@@ -119,7 +128,7 @@ export function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoExcep
     err.code === 'HPE_HEADER_OVERFLOW'
       ? [431, 'HEADERS_TOO_LARGE', 'Request headers are too large']
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'BAD_REQUEST', 'Request timed out']
+        ? [408, 'REQUEST_TIMEOUT', 'Request timed out']
         : [400, 'BAD_REQUEST', 'Malformed HTTP request'];
   const body = JSON.stringify({ message, code });
   const headers = Object.entries({ ...BASELINE_HEADERS, 'content-type': 'application/json; charset=utf-8' })

@@ -13,6 +13,7 @@ import type {
 } from 'fastify';
 import { authOf, publicRoute, userHandler } from '../auth/decorators.js';
 import { describeAuth } from '../auth/requirement.js';
+import type { LogLevel } from '../config.js';
 import type { ApiError } from '../errors.js';
 
 /** The request a handler sees for a route schema: body, params and query typed from TypeBox. */
@@ -41,6 +42,8 @@ export interface RouteSpec {
   schema: FastifySchema;
   /** The error for a request that fails validation, instead of the generic 400 (the original's "Invalid input!"). */
   invalidInput?: () => ApiError;
+  /** The route's own log level: probes polled every few seconds log nothing at info. */
+  logLevel?: LogLevel;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the decorator accepts any route method; its auth decorator types the user
@@ -92,6 +95,7 @@ export function mountRoutes(app: FastifyInstance, controller: object): void {
       url: spec.url,
       schema: spec.schema,
       config: { invalidInput: spec.invalidInput, route: where },
+      ...(spec.logLevel ? { logLevel: spec.logLevel } : {}),
       handler,
     });
     app.log.debug({ route: where, auth: describeAuth(auth) }, 'route mounted');

@@ -10,7 +10,12 @@ import fp from 'fastify-plugin';
  */
 export const security = fp(
   async (app: FastifyInstance, opts: { corsOrigins: readonly string[] }) => {
-    await app.register(helmet, { global: true });
+    await app.register(helmet, {
+      global: true,
+      // upgrade-insecure-requests would make a browser fetch the docs' scripts over https from a
+      // server that speaks plain HTTP behind no proxy: the page stays blank. TLS is the proxy's job.
+      contentSecurityPolicy: { useDefaults: true, directives: { upgradeInsecureRequests: null } },
+    });
     // A callback hook, not an async one: it runs on every request and needs no promise.
     app.addHook('onRequest', (_req, reply, done) => {
       reply.header('cache-control', 'no-store');

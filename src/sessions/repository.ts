@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import { isPostgres } from '../db/dialect.js';
 import type { AuthUser } from '../users/user.js';
 
 export interface NewSession {
@@ -64,6 +65,40 @@ export async function findRefreshToken(db: Db, tokenHash: string): Promise<Refre
       user: { id: row.user_id, publicId: row.public_id, disabled: row.disabled === 1 },
     }
   );
+}
+
+/**
+ * Serializes every refresh of one session: on PostgreSQL, locks the session
+ * row of this token until the transaction ends (a token's session never
+ * changes, so the row found is the right one); on SQLite the surrounding
+ * writeTransaction already holds the database's write lock. Reads made after
+ * this see whatever the previous holder committed.
+ */
+export async function lockSessionOf(trx: Db, tokenHash: string): Promise<void> {
+  if (!isPostgres(trx)) return;
+  await trx
+    .selectFrom('sessions')
+    .select('id')
+    .where(
+      'id',
+      '=',
+      trx.selectFrom('refresh_tokens').select('session_id').where('token_hash', '=', tokenHash),
+    )
+    .forUpdate()
+    .execute();
+}
+
+/** Whether a refresh token exists, which session it belongs to and whether it is spent. */
+export async function findRefreshState(
+  db: Db,
+  tokenHash: string,
+): Promise<{ sessionId: string; usedAt: number | null } | undefined> {
+  const row = await db
+    .selectFrom('refresh_tokens')
+    .select(['session_id', 'used_at'])
+    .where('token_hash', '=', tokenHash)
+    .executeTakeFirst();
+  return row && { sessionId: row.session_id, usedAt: row.used_at === null ? null : Number(row.used_at) };
 }
 
 /**

@@ -1,48 +1,27 @@
-/** A fixed-window counter: how many hits a key has had since its window opened. */
-export interface Window {
-  count: number;
-  /** Epoch ms when the window closes and the count starts again from zero. */
-  resetAt: number;
+/** One fixed-window limit: at most `max` hits on `key` per window of `windowMs`. */
+export interface Limit {
+  readonly key: string;
+  readonly max: number;
+  readonly windowMs: number;
 }
+
+/** Whether a hit was counted; if not, when the (latest) full window that refused it closes, epoch ms. */
+export type Admission = { readonly admitted: true } | { readonly admitted: false; readonly resetAt: number };
 
 /**
- * Where throttling counters live. In memory they are per process; a shared
- * store (one per deployment) makes the limits hold across instances.
+ * Where throttling counters live: the database by default (shared by every
+ * worker and instance on it, kept across restarts), Redis when configured.
  */
 export interface CounterStore {
-  increment(key: string, windowMs: number, now: number): Promise<Window>;
-  /** Takes back one hit (never below zero); the window keeps its end. */
-  decrement(key: string): Promise<void>;
-  reset(key: string): Promise<void>;
-}
-
-/** Counters in a Map, swept of closed windows as it grows. */
-export class MemoryCounterStore implements CounterStore {
-  private readonly windows = new Map<string, Window>();
-
-  constructor(private readonly sweepAt = 10_000) {}
-
-  async increment(key: string, windowMs: number, now: number): Promise<Window> {
-    const current = this.windows.get(key);
-    const open = current && current.resetAt > now ? current : undefined;
-    const window = open
-      ? { count: open.count + 1, resetAt: open.resetAt }
-      : { count: 1, resetAt: now + windowMs };
-    this.windows.set(key, window);
-    if (this.windows.size > this.sweepAt) this.sweep(now);
-    return window;
-  }
-
-  async decrement(key: string): Promise<void> {
-    const window = this.windows.get(key);
-    if (window && window.count > 0) window.count--;
-  }
-
-  async reset(key: string): Promise<void> {
-    this.windows.delete(key);
-  }
-
-  private sweep(now: number): void {
-    for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
-  }
+  /**
+   * Counts one hit on every key, atomically, or — when any key is already at
+   * its max — on none: a refused attempt counts for nothing, so hammering a
+   * limit neither extends it nor spills into the other counters.
+   */
+  hit(limits: readonly Limit[], now: number): Promise<Admission>;
+  /** Takes back one hit from each key: never below zero, never a new key, windows keep their end. */
+  takeBack(keys: readonly string[], now: number): Promise<void>;
+  /** False while the store cannot be reached, for the readiness probe. */
+  healthy(): Promise<boolean>;
+  close(): Promise<void>;
 }

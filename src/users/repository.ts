@@ -1,5 +1,8 @@
 import type { Db } from '../db/database.js';
 import { isPostgres } from '../db/dialect.js';
+import { storableText } from '../db/text.js';
+import { usernameSkeleton } from './skeleton.js';
+import { usernameKey } from './username.js';
 
 export interface NewUser {
   publicId: string;
@@ -44,13 +47,19 @@ function toRecord(row: Row): UserRecord {
   };
 }
 
-/** Throws the database's unique violation when the username is taken; the caller maps it. */
+/**
+ * Throws the database's unique violation when the username, or a look-alike
+ * of it, is taken; the caller maps it (see findUsernameClash).
+ */
 export async function insertUser(db: Db, user: NewUser): Promise<void> {
+  const key = usernameKey(user.username);
   await db
     .insertInto('users')
     .values({
       public_id: user.publicId,
-      username: user.username,
+      username: user.username.normalize('NFC'),
+      username_key: key,
+      username_skeleton: usernameSkeleton(key),
       password_hash: user.passwordHash,
       admin: user.admin ? 1 : 0,
       created_at: user.createdAt,
@@ -58,13 +67,36 @@ export async function insertUser(db: Db, user: NewUser): Promise<void> {
     .execute();
 }
 
+/** The account a typed username means: `ALICE` and `ａｌｉｃｅ` find `alice` (see usernameKey). */
 export async function findCredentials(db: Db, username: string): Promise<UserCredentials | undefined> {
+  const key = usernameKey(username);
+  // Signup refuses control characters: a name with a NUL is nobody's.
+  if (!storableText(key)) return undefined;
   const row = await db
     .selectFrom('users')
     .select([...columns, 'password_hash'])
-    .where('username', '=', username)
+    .where('username_key', '=', key)
     .executeTakeFirst();
   return row && { ...toRecord(row), passwordHash: row.password_hash };
+}
+
+/**
+ * Who already holds this identity ('same') or a look-alike of it ('confusable'),
+ * if anyone. A courtesy before the work of a signup; the unique indexes decide.
+ */
+export async function findUsernameClash(
+  db: Db,
+  username: string,
+): Promise<{ clash: 'same' | 'confusable'; username: string } | undefined> {
+  const key = usernameKey(username);
+  if (!storableText(key)) return undefined;
+  const rows = await db
+    .selectFrom('users')
+    .select(['username', 'username_key'])
+    .where((eb) => eb.or([eb('username_key', '=', key), eb('username_skeleton', '=', usernameSkeleton(key))]))
+    .execute();
+  const row = rows.find((r) => r.username_key === key) ?? rows[0];
+  return row && { clash: row.username_key === key ? 'same' : 'confusable', username: row.username };
 }
 
 export async function findCredentialsById(db: Db, id: number): Promise<UserCredentials | undefined> {

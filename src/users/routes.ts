@@ -34,9 +34,13 @@ export class MeRoutes {
   async changePassword(user: AuthUser, req: Req<typeof ChangePasswordSchema>) {
     await this.checkPassword(user, req.body.current_password, req.ip);
     if (isCommonPassword(req.body.new_password)) throw errors.passwordTooCommon();
-    await updatePasswordHash(this.deps.db, user.id, await hashPassword(req.body.new_password));
+    const passwordHash = await hashPassword(req.body.new_password);
     // Whoever else holds a session may have learned the old password: end theirs, keep this one.
-    const ended = await revokeUserSessions(this.deps.db, user.id, this.deps.clock.now(), user.sessionId);
+    // One transaction, so a failure between the two never leaves a new password with old sessions.
+    const ended = await this.deps.db.transaction().execute(async (trx) => {
+      await updatePasswordHash(trx, user.id, passwordHash);
+      return revokeUserSessions(trx, user.id, this.deps.clock.now(), user.sessionId);
+    });
     req.log.info(
       { event: 'password.changed', user: user.publicId, sessionsEnded: ended },
       'password changed',

@@ -101,7 +101,7 @@ test('a spent refresh token presented again revokes the whole session, newest to
   assert.equal((await books(app, bystander.token)).status, 200, 'other sessions are untouched');
 });
 
-test('two refreshes with one token within the grace window both succeed (concurrent tabs)', async (t) => {
+test('two refreshes with one token within the grace window both succeed, with one successor (concurrent tabs)', async (t) => {
   const { app, clock } = await build(t);
   const pair = await loginPair(app);
   const [a, b] = await Promise.all([refresh(app, pair.refresh_token), refresh(app, pair.refresh_token)]);
@@ -110,6 +110,8 @@ test('two refreshes with one token within the grace window both succeed (concurr
   clock.advance(5);
   const c = await refresh(app, pair.refresh_token);
   assert.equal(c.statusCode, 201, 'still inside the 10 s grace');
+  const successors = new Set([a, b, c].map((res) => body<{ refresh_token: string }>(res).refresh_token));
+  assert.equal(successors.size, 1, 'a retry gets the same successor, never a new branch');
   for (const res of [a, b, c])
     assert.equal((await books(app, body<{ token: string }>(res).token)).status, 200);
 });

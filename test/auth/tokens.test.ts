@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { sign as cryptoSign, generateKeyPairSync } from 'node:crypto';
+import { sign as cryptoSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -251,7 +251,7 @@ test('a valid token for a user that no longer exists answers 404 "User not found
 
 test('a token signed by another deployment (other secret) is refused', async (t) => {
   const a = await build(t);
-  const b = await build(t, { JWT_SECRET: 'another-deployment-secret-0123456789abcdef' });
+  const b = await build(t, { JWT_SECRET: randomBytes(32).toString('hex') });
   const { token } = await signupAndLogin(a.app);
   await signupAndLogin(b.app);
   const res = await getBooks(b.app, { 'x-access-token': token });

@@ -31,23 +31,40 @@ test('migrations apply, are idempotent, and revert', async (t) => {
     [
       ['0001_users_and_books', 'Success'],
       ['0002_sessions', 'Success'],
+      ['0003_bigint_ids', 'Success'],
+      ['0004_one_live_refresh_token', 'Success'],
+      ['0005_username_identity', 'Success'],
+      ['0006_throttle_counters', 'Success'],
     ],
   );
-  assert.deepEqual(await tables(db), ['books', 'refresh_tokens', 'sessions', 'users']);
+  assert.deepEqual(await tables(db), ['books', 'refresh_tokens', 'sessions', 'throttle_counters', 'users']);
   assert.deepEqual((await migrateToLatest(db)).results, []);
+  await migrateDown(db); // 0006_throttle_counters drops its table
+  await migrateDown(db); // 0005_username_identity drops two columns and their indexes
+  await migrateDown(db); // 0004_one_live_refresh_token drops an index only
+  await migrateDown(db); // 0003_bigint_ids changes column types only
+  assert.deepEqual(await tables(db), ['books', 'refresh_tokens', 'sessions', 'users']);
   await migrateDown(db);
   assert.deepEqual(await tables(db), ['books', 'users']);
   await migrateDown(db);
   assert.deepEqual(await tables(db), []);
   await migrateToLatest(db);
-  assert.deepEqual(await tables(db), ['books', 'refresh_tokens', 'sessions', 'users']);
+  assert.deepEqual(await tables(db), ['books', 'refresh_tokens', 'sessions', 'throttle_counters', 'users']);
 });
 
 test('the database enforces unique usernames and unique title+author keys', async (t) => {
   const db = createDatabase(parseDatabaseUrl(await testDatabaseUrl(t)));
   t.after(() => db.destroy());
   await migrateToLatest(db);
-  const user = { public_id: 'p1', username: 'u', password_hash: 'h', admin: 0, created_at: 'now' };
+  const user = {
+    public_id: 'p1',
+    username: 'u',
+    username_key: 'u',
+    username_skeleton: 'u',
+    password_hash: 'h',
+    admin: 0,
+    created_at: 'now',
+  };
   await db.insertInto('users').values(user).execute();
   await assert.rejects(
     db
@@ -76,4 +93,35 @@ test('the database enforces unique usernames and unique title+author keys', asyn
   // Deleting a user deletes their books (foreign keys are on).
   await db.deleteFrom('users').execute();
   assert.equal((await db.selectFrom('books').select('id').execute()).length, 0);
+});
+
+test('ids and the columns that point at them are 64-bit on both databases', async (t) => {
+  const db = createDatabase(parseDatabaseUrl(await testDatabaseUrl(t)));
+  t.after(() => db.destroy());
+  await migrateToLatest(db);
+  // Every id and *_id column: an integer id the API accepts (15 digits) must fit.
+  const { rows } =
+    TEST_DB === 'postgres'
+      ? await sql<{
+          name: string;
+          type: string;
+        }>`select table_name || '.' || column_name as name, data_type as type
+          from information_schema.columns where table_schema = current_schema()
+          and table_name not like 'kysely_%' and (column_name = 'id' or column_name like '%\\_id')
+          and data_type in ('smallint', 'integer', 'bigint') order by 1`.execute(db)
+      : await sql<{ name: string; type: string }>`select m.name || '.' || c.name as name, c.type as type
+          from sqlite_master m, pragma_table_info(m.name) c
+          where m.type = 'table' and m.name not like 'sqlite_%' and m.name not like 'kysely_%'
+          and (c.name = 'id' or c.name like '%\\_id' escape '\\') and upper(c.type) like '%INT%' order by 1`.execute(
+          db,
+        );
+  for (const table of ['books.id', 'books.owner_id', 'sessions.user_id', 'users.id']) {
+    assert.ok(
+      rows.some((r) => r.name === table),
+      `${table} is listed`,
+    );
+  }
+  // SQLite's INTEGER is always 64-bit; PostgreSQL's integer is 32-bit.
+  const narrow = rows.filter((r) => TEST_DB === 'postgres' && r.type !== 'bigint');
+  assert.deepEqual(narrow, []);
 });

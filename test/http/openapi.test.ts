@@ -26,6 +26,7 @@ const ROUTES: [string, string, 'public' | 'token'][] = [
   ['get', '/admin/users', 'token'],
   ['patch', '/admin/users/{public_id}', 'token'],
   ['delete', '/admin/users/{public_id}', 'token'],
+  ['get', '/', 'public'],
   ['get', '/health', 'public'],
   ['get', '/ready', 'public'],
   ['get', '/bookapi/books', 'token'],
@@ -56,7 +57,7 @@ test('GET /openapi.json documents every route with its auth requirement and its 
       );
       assert.ok(op.responses['401'], `${method} ${path} documents 401`);
     }
-    if (path === '/health' || path === '/.well-known/jwks.json') continue; // nothing there can fail
+    if (path === '/' || path === '/health' || path === '/.well-known/jwks.json') continue; // nothing there can fail
     assert.ok(
       Object.keys(op.responses).some((code) => /^[45]/.test(code)),
       `${method} ${path} documents its errors`,
@@ -70,6 +71,24 @@ test('GET /openapi.json documents every route with its auth requirement and its 
     ROUTES.map(([m, p]) => `${m} ${p}`).sort(),
     'no undocumented or hidden extras',
   );
+});
+
+test('GET / points to the docs: a page with a link for a browser, JSON for a client', async (t) => {
+  const { app } = await build(t);
+  const page = await app.inject({ method: 'GET', url: '/', headers: { accept: 'text/html,*/*' } });
+  assert.equal(page.statusCode, 200);
+  assert.match(String(page.headers['content-type']), /^text\/html/);
+  assert.match(page.body, /<a href="\/docs">\/docs<\/a>/);
+  const json = await app.inject({ method: 'GET', url: '/' });
+  assert.equal(json.statusCode, 200);
+  assert.equal(JSON.parse(json.body).docs, '/docs');
+});
+
+test('the CSP never asks a browser to upgrade to https (the docs must work over plain HTTP by any name)', async (t) => {
+  const { app } = await build(t);
+  const res = await app.inject({ method: 'GET', url: '/docs/', headers: { host: 'books.internal:5000' } });
+  assert.doesNotMatch(String(res.headers['content-security-policy']), /upgrade-insecure-requests/);
+  assert.match(String(res.headers['content-security-policy']), /default-src 'self'/);
 });
 
 test('GET /docs serves the docs UI from local files, pointed at /openapi.json', async (t) => {

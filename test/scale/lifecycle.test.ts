@@ -130,7 +130,10 @@ test('kill -9 under a write load: the database is intact and every acknowledged 
   } else {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    stored = new Set((await client.query<{ id: number }>('select id from books')).rows.map((r) => r.id));
+    // A bare pg client reads bigint ids as strings.
+    stored = new Set(
+      (await client.query<{ id: string }>('select id from books')).rows.map((r) => Number(r.id)),
+    );
     await client.end();
   }
   const missing = acknowledged.filter((id) => !stored.has(id));

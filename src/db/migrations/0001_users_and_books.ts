@@ -37,6 +37,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('books_owner_id').on('books').column('owner_id').execute();
 }
 
+/** Reverting drops tables that hold users' data: `bookapi migrate down` asks first. */
+export const dropsUserData = true;
+
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('books').execute();
   await db.schema.dropTable('users').execute();

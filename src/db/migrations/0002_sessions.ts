@@ -35,6 +35,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 }
 
+/** Reverting drops tables that hold users' data: `bookapi migrate down` asks first. */
+export const dropsUserData = true;
+
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('refresh_tokens').execute();
   await db.schema.dropTable('sessions').execute();

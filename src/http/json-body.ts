@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+import { ApiError } from '../errors.js';
+
+/**
+ * Fastify's JSON parser, with two changes:
+ *
+ * - An empty body is fine on a route that declares no body (logout, DELETE):
+ *   many clients send `Content-Type: application/json` on every request, and
+ *   a 400 there would leave the user logged in or the book in place. A route
+ *   that takes a body still gets Fastify's empty-body error.
+ * - The bytes must be UTF-8 (RFC 8259 §8.1). Decoding leniently would store
+ *   U+FFFD in place of what the client sent, or let two byte strings name the
+ *   same thing; a fatal decoder refuses them instead, in the same single pass.
+ *
+ * Everything else — the __proto__ / constructor.prototype refusal, syntax
+ * errors, the empty-body error — is Fastify's own parser, called as is.
+ */
+export function installJsonParser(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  // One shared decoder: decode() without { stream } keeps no state between calls. It drops a BOM.
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
+    // Only an empty body pays for the route lookup; the hot path is the decode and the parse.
+    if (body.length === 0 && req.routeOptions.schema?.body === undefined) {
+      done(null, undefined);
+      return;
+    }
+    let text: string;
+    try {
+      text = utf8.decode(body);
+    } catch {
+      done(new ApiError(400, 'INVALID_JSON', 'Request body is not valid UTF-8'), undefined);
+      return;
+    }
+    void parseJson(req, text, done);
+  });
+}
