@@ -1,5 +1,6 @@
 import type { FastifyServerOptions } from 'fastify';
-import type { LogLevel } from './config.js';
+import pino from 'pino';
+import type { LogFormat, LogLevel } from './config.js';
 
 /** Paths pino replaces with "[redacted]": credentials must never reach a log. */
 export const REDACT = [
@@ -13,6 +14,27 @@ export const REDACT = [
   '*.refresh_token',
 ];
 
-export function loggerOptions(level: LogLevel): FastifyServerOptions['logger'] {
-  return { level, redact: { paths: REDACT, censor: '[redacted]' } };
+/**
+ * JSON lines for log collectors; readable, coloured lines for a person at a
+ * terminal (`auto` decides by whether stdout is one).
+ */
+export function loggerOptions(level: LogLevel, format: LogFormat = 'json') {
+  const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
+  return {
+    level,
+    redact: { paths: REDACT, censor: '[redacted]' },
+    ...(pretty
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,reqId', singleLine: false },
+          },
+        }
+      : {}),
+  } satisfies FastifyServerOptions['logger'];
+}
+
+/** A logger for processes that have no Fastify app (the cluster primary, the CLI). */
+export function createLogger(level: LogLevel, format: LogFormat = 'json'): pino.Logger {
+  return pino(loggerOptions(level, format));
 }
