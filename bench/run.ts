@@ -1,8 +1,10 @@
 // The benchmark harness: `npm run bench`. It starts the built server as `npm start` would
 // (NODE_ENV=production, LOG_LEVEL=warn) and a bare node:http reference answering the same bytes,
 // drives both with autocannon (32 connections) in interleaved rounds, and reports medians,
-// spreads and ratios. It reports; it asserts nothing.
-import { type ChildProcess, spawn } from 'node:child_process';
+// spreads, ratios and CPU time per request. Where the machine has the cores, the servers run on
+// cores of their own and the load generator (this process) on another. It reports; it asserts
+// nothing. BENCH_SCENARIOS=1,7 runs only those scenarios (by number).
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -16,6 +18,14 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 32;
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL;
+const SERVER = process.env.BENCH_SERVER ?? 'dist/server.js';
+const ONLY = process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim());
+const wanted = (n: string) => ONLY === undefined || ONLY.includes(n);
+/** Load generator on core 0, servers on the others — when there are others and taskset exists. */
+const CORES = os.availableParallelism();
+const PIN = process.env.BENCH_PIN !== '0' && CORES >= 2 && spawnSync('taskset', ['-V']).status === 0;
+const SERVER_CORES = `1-${CORES - 1}`;
+const TICKS_PER_SECOND = 100; // USER_HZ, the unit of /proc/<pid>/stat times on Linux
 const SECRET = randomBytes(32).toString('hex');
 const USER = { username: 'bench', password: 'bench passphrase 2026' };
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bookapi-bench-'));
@@ -26,6 +36,8 @@ interface Run {
   p99: number;
   errors: number;
   non2xx: number;
+  /** CPU time (user + system) of the server's processes per request answered. */
+  cpuUs?: number;
 }
 interface Row {
   scenario: string;
@@ -50,9 +62,20 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startApp(env: Record<string, string>): Promise<{ base: string; child: ChildProcess }> {
+/** The command that runs `args` on the servers' cores (all cores with pin=false). */
+function pinned(args: string[], pin = PIN): [string, string[]] {
+  return pin ? ['taskset', ['-c', SERVER_CORES, ...args]] : [args[0] ?? '', args.slice(1)];
+}
+
+interface Server {
+  base: string;
+  child: ChildProcess;
+}
+
+async function startApp(env: Record<string, string>, pin = PIN): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['dist/server.js'], {
+  const [command, args] = pinned([process.execPath, SERVER], pin);
+  const child = spawn(command, args, {
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
@@ -97,7 +120,37 @@ interface Target {
 
 let unique = 0;
 
-async function load(base: string, t: Target): Promise<Run> {
+/** CPU seconds used so far by a process and its descendants still running (cluster workers). */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  let ticks = 0;
+  const visit = (p: number) => {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+      for (const task of fs.readdirSync(`/proc/${p}/task`)) {
+        const children = fs.readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim();
+        for (const child of children ? children.split(' ') : []) visit(Number(child));
+      }
+    } catch {
+      // Gone meanwhile, or not Linux.
+    }
+  };
+  visit(pid);
+  return ticks / TICKS_PER_SECOND;
+}
+
+async function load(server: Server, t: Target): Promise<Run> {
+  const cpuBefore = cpuSeconds(server.child.pid);
+  const run = await drive(server.base, t);
+  const cpu = cpuSeconds(server.child.pid) - cpuBefore;
+  const answered = run.total;
+  return { ...run.run, ...(answered > 0 && cpu > 0 ? { cpuUs: Math.round((cpu * 1e6) / answered) } : {}) };
+}
+
+async function drive(base: string, t: Target): Promise<{ run: Run; total: number }> {
   const method = t.method ?? 'GET';
   const headers = { 'content-type': 'application/json', ...t.headers };
   const body = t.body;
@@ -124,11 +177,14 @@ async function load(base: string, t: Target): Promise<Run> {
     ...(requests ? { requests } : {}),
   });
   return {
-    rps: Math.round(result.requests.average),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
+    run: {
+      rps: Math.round(result.requests.average),
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      errors: result.errors + result.timeouts,
+      non2xx: result.non2xx,
+    },
+    total: result.requests.total,
   };
 }
 
@@ -152,11 +208,12 @@ async function record(base: string, t: Target, answers: unknown[]): Promise<void
   });
 }
 
-async function startReference(answers: unknown[]): Promise<{ base: string; child: ChildProcess }> {
+async function startReference(answers: unknown[], pin = PIN): Promise<Server> {
   const file = path.join(work, `answers-${Date.now()}.json`);
   fs.writeFileSync(file, JSON.stringify(answers));
   const port = await freePort();
-  const child = spawn(process.execPath, ['bench/reference.mjs', String(port), file], {
+  const [command, args] = pinned([process.execPath, 'bench/reference.mjs', String(port), file], pin);
+  const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.add(child);
@@ -165,7 +222,7 @@ async function startReference(answers: unknown[]): Promise<{ base: string; child
 }
 
 /** A B A B: the app and the reference take turns, so drift on a shared machine hits both. */
-async function interleaved(name: string, app: string, ref: string, t: Target, goal?: string): Promise<Row> {
+async function interleaved(name: string, app: Server, ref: Server, t: Target, goal?: string): Promise<Row> {
   const row: Row = { scenario: name, runs: [], reference: [], goal };
   for (let round = 1; round <= ROUNDS; round++) {
     progress(`${name}: round ${round}/${ROUNDS} (reference)`);
@@ -235,7 +292,10 @@ function seed100k(file: string): void {
 }
 
 async function main(): Promise<void> {
-  if (!fs.existsSync('dist/server.js')) throw new Error('run `npm run build` first (npm run bench does)');
+  if (!fs.existsSync(SERVER))
+    throw new Error(`run \`npm run build\` first (npm run bench does): ${SERVER} is missing`);
+  extra.pinned = PIN ? `servers on cores ${SERVER_CORES}, load generator on core 0` : 'not pinned';
+  if (PIN) spawnSync('taskset', ['-a', '-c', '-p', '0', String(process.pid)]);
   const file = path.join(work, 'bench.db');
   const app = await startApp({ DATABASE_URL: `sqlite:${file}` });
   await new Promise((r) => setTimeout(r, 1000));
@@ -255,78 +315,82 @@ async function main(): Promise<void> {
   let ref = await startReference(answers);
 
   progress('warm-up');
-  await load(app.base, { ...list, duration: 2 });
-  await load(ref.base, { ...list, duration: 2 });
+  await load(app, { ...list, duration: 2 });
+  await load(ref, { ...list, duration: 2 });
 
-  const s1 = await interleaved(
-    '1. GET /bookapi/books (10 books)',
-    app.base,
-    ref.base,
-    list,
-    '≥ 0.5× (stretch 0.7×)',
-  );
+  let idleP99: number | undefined;
+  if (wanted('1')) {
+    const s1 = await interleaved('1. GET /bookapi/books (10 books)', app, ref, list, '≥ 0.7× (stretch 0.9×)');
+    idleP99 = median(s1.runs.map((r) => r.p99));
+  }
   const rounds = [rssMb(app.child.pid)];
-  await interleaved('2. GET /bookapi/books/:id', app.base, ref.base, item);
-  rounds.push(rssMb(app.child.pid));
-  await interleaved('3. POST /bookapi/books', app.base, ref.base, create);
-  rounds.push(rssMb(app.child.pid));
-  for (let round = 1; round <= ROUNDS; round++) {
-    progress(`6. memory: list round ${round}/${ROUNDS}`);
-    await load(app.base, list);
+  if (wanted('2')) {
+    await interleaved('2. GET /bookapi/books/:id', app, ref, item, '≥ 0.6×');
     rounds.push(rssMb(app.child.pid));
+  }
+  if (wanted('3')) {
+    await interleaved('3. POST /bookapi/books', app, ref, create, '≥ 0.3×');
+    rounds.push(rssMb(app.child.pid));
+  }
+  if (wanted('6')) {
+    for (let round = 1; round <= ROUNDS; round++) {
+      progress(`6. memory: list round ${round}/${ROUNDS}`);
+      await load(app, list);
+      rounds.push(rssMb(app.child.pid));
+    }
   }
   extra.rssAfterEachRunMb = rounds;
 
-  progress('seeding 100,000 books');
-  seed100k(file);
-  memory.after100kBooks = rssMb(app.child.pid);
-  const first: Target = { path: '/bookapi/books?limit=100', headers: auth };
-  const deep: Target = { path: '/bookapi/books?limit=100&after=99000', headers: auth };
-  const answers4: unknown[] = [];
-  for (const t of [first, deep]) await record(app.base, t, answers4);
-  await stop(ref.child);
-  ref = await startReference(answers4);
-  const r4a = await interleaved('4a. 100k books, first page (limit 100)', app.base, ref.base, first);
-  const r4b = await interleaved(
-    '4b. 100k books, deep keyset page',
-    app.base,
-    ref.base,
-    deep,
-    'within 10% of 4a',
-  );
-  extra.deepVsFirst = Number(
-    (median(r4b.runs.map((r) => r.rps)) / median(r4a.runs.map((r) => r.rps))).toFixed(3),
-  );
+  if (wanted('4')) {
+    progress('seeding 100,000 books');
+    seed100k(file);
+    memory.after100kBooks = rssMb(app.child.pid);
+    const first: Target = { path: '/bookapi/books?limit=100', headers: auth };
+    const deep: Target = { path: '/bookapi/books?limit=100&after=99000', headers: auth };
+    const answers4: unknown[] = [];
+    for (const t of [first, deep]) await record(app.base, t, answers4);
+    await stop(ref.child);
+    ref = await startReference(answers4);
+    const r4a = await interleaved('4a. 100k books, first page (limit 100)', app, ref, first);
+    const r4b = await interleaved('4b. 100k books, deep keyset page', app, ref, deep, 'within 10% of 4a');
+    extra.deepVsFirst = Number(
+      (median(r4b.runs.map((r) => r.rps)) / median(r4a.runs.map((r) => r.rps))).toFixed(3),
+    );
+  }
 
-  progress('5. event-loop delay under the list load alone');
-  await loopDelay(app.child); // resets the histogram
-  await load(app.base, list);
-  const listOnlyDelay = await loopDelay(app.child);
-  progress('5. login flood with the list running alongside');
-  const [logins, during] = await Promise.all([
-    load(app.base, { method: 'POST', path: '/login', body: JSON.stringify(USER), connections: 8 }),
-    load(app.base, list),
-  ]);
-  const delay = await loopDelay(app.child);
-  const idleP99 = median(s1.runs.map((r) => r.p99));
-  rows.push({ scenario: '5a. POST /login, 8 concurrent clients', runs: [logins] });
-  rows.push({
-    scenario: '5b. list during the login flood',
-    runs: [during],
-    goal: 'p99 ≤ 3× idle p99',
-    note: `idle p99 ${idleP99} ms → ${(during.p99 / Math.max(idleP99, 1)).toFixed(1)}×`,
-  });
-  extra.loginFlood = {
-    loginsPerSecond: logins.rps,
-    listP99Idle: idleP99,
-    listP99During: during.p99,
-    eventLoopDelayMs: delay,
-    eventLoopDelayListOnlyMs: listOnlyDelay,
-  };
+  if (wanted('5')) {
+    idleP99 ??= (await load(app, list)).p99;
+    progress('5. event-loop delay under the list load alone');
+    await loopDelay(app.child); // resets the histogram
+    await load(app, list);
+    const listOnlyDelay = await loopDelay(app.child);
+    progress('5. login flood with the list running alongside');
+    const [logins, during] = await Promise.all([
+      load(app, { method: 'POST', path: '/login', body: JSON.stringify(USER), connections: 8 }),
+      load(app, list),
+    ]);
+    const delay = await loopDelay(app.child);
+    rows.push({ scenario: '5a. POST /login, 8 concurrent clients', runs: [logins] });
+    rows.push({
+      scenario: '5b. list during the login flood',
+      runs: [during],
+      goal: 'p99 ≤ 2× idle p99',
+      note: `idle p99 ${idleP99} ms → ${(during.p99 / Math.max(idleP99, 1)).toFixed(1)}×`,
+    });
+    extra.loginFlood = {
+      loginsPerSecond: logins.rps,
+      listP99Idle: idleP99,
+      listP99During: during.p99,
+      eventLoopDelayMs: delay,
+      eventLoopDelayListOnlyMs: listOnlyDelay,
+    };
+  }
   memory.afterRuns = rssMb(app.child.pid);
   await stop(app.child);
 
-  if (POSTGRES_URL) {
+  if (!wanted('7')) {
+    // not asked for
+  } else if (POSTGRES_URL) {
     const schema = `bench_${randomBytes(4).toString('hex')}`;
     const admin = new pg.Client({ connectionString: POSTGRES_URL });
     await admin.connect();
@@ -339,8 +403,8 @@ async function main(): Promise<void> {
       const pgAnswers: unknown[] = [];
       await record(pgApp.base, pgList, pgAnswers);
       const pgRef = await startReference(pgAnswers);
-      await load(pgApp.base, { ...pgList, duration: 2 });
-      await interleaved('7. PostgreSQL: GET /bookapi/books (10 books)', pgApp.base, pgRef.base, pgList);
+      await load(pgApp, { ...pgList, duration: 2 });
+      await interleaved('7. PostgreSQL: GET /bookapi/books (10 books)', pgApp, pgRef, pgList, '≥ 0.5×');
       await stop(pgApp.child);
       await stop(pgRef.child);
     } finally {
@@ -351,43 +415,71 @@ async function main(): Promise<void> {
     rows.push({ scenario: '7. PostgreSQL', runs: [], note: 'skipped: set BENCH_POSTGRES_URL' });
   }
 
-  progress('8. WORKERS=2');
-  const two = await startApp({ DATABASE_URL: `sqlite:${file}`, WORKERS: '2' });
-  const answers8: unknown[] = [];
-  await record(two.base, list, answers8);
+  if (wanted('8')) await workers(file, list);
   await stop(ref.child);
-  ref = await startReference(answers8);
-  await load(two.base, { ...list, duration: 2 });
-  const r8 = await interleaved('8. WORKERS=2: GET /bookapi/books?limit=10', two.base, ref.base, {
-    ...list,
-    path: '/bookapi/books?limit=10',
-  });
-  extra.workers2VsReference = r8;
-  await stop(two.child);
-  await stop(ref.child);
-
   report();
+}
+
+/**
+ * Two workers against one, on the same database and URL, in turns with the
+ * reference. Nothing is pinned here: two workers need two cores, and the
+ * load generator competes with them for the machine's.
+ */
+async function workers(file: string, list: Target): Promise<void> {
+  progress('8. WORKERS=2 against one worker');
+  const target = { ...list, path: '/bookapi/books?limit=10' };
+  const one = await startApp({ DATABASE_URL: `sqlite:${file}` }, false);
+  const two = await startApp({ DATABASE_URL: `sqlite:${file}`, WORKERS: '2' }, false);
+  const answers8: unknown[] = [];
+  await record(two.base, target, answers8);
+  const ref = await startReference(answers8, false);
+  await load(one, { ...target, duration: 2 });
+  await load(two, { ...target, duration: 2 });
+  const row: Row = {
+    scenario: '8. WORKERS=2: GET /bookapi/books?limit=10 (unpinned)',
+    runs: [],
+    reference: [],
+  };
+  const single: Run[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    progress(`8. WORKERS=2: round ${round}/${ROUNDS}`);
+    row.reference?.push(await load(ref, target));
+    single.push(await load(one, target));
+    row.runs.push(await load(two, target));
+  }
+  const ratio = median(row.runs.map((r) => r.rps)) / median(single.map((r) => r.rps));
+  row.goal = '≥ 1.6× one worker';
+  row.note = `one worker ${median(single.map((r) => r.rps)).toLocaleString('en-US')} req/s → ${ratio.toFixed(2)}×`;
+  rows.push({ scenario: '8a. WORKERS=1, same URL (unpinned)', runs: single });
+  rows.push(row);
+  extra.workers2VsOne = Number(ratio.toFixed(3));
+  for (const s of [one, two, ref]) await stop(s.child);
 }
 
 function report(): void {
   process.stderr.write('\x1b[2K\r');
   // The raw results first, so nothing below can lose a run.
   fs.mkdirSync('bench/results', { recursive: true });
-  const out = path.join('bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const out = path.join('bench/results', `${stamp}.json`);
   fs.writeFileSync(
     out,
     JSON.stringify({ date: new Date().toISOString(), node: process.version, rows, memory, extra }, null, 2),
   );
   const fmt = (n: number) => n.toLocaleString('en-US');
+  const cpu = (runs: Run[] | undefined) => {
+    const values = (runs ?? []).flatMap((r) => (r.cpuUs === undefined ? [] : [r.cpuUs]));
+    return values.length ? String(median(values)) : '';
+  };
   const lines = [
-    `bookapi benchmark — ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} cores, ${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION}s`,
+    `bookapi benchmark — ${new Date().toISOString()} — node ${process.version}, ${CORES} cores (${extra.pinned}), ${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION}s`,
     '',
-    '| scenario | req/s (median) | spread | p50 ms | p99 ms | reference req/s | × reference | goal |',
-    '|---|---:|---:|---:|---:|---:|---:|---|',
+    '| scenario | req/s (median) | spread | p50 ms | p99 ms | CPU µs/req | reference req/s | reference CPU µs/req | × reference | goal |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const row of rows) {
     if (row.runs.length === 0) {
-      lines.push(`| ${row.scenario} | — | | | | | | ${row.note ?? ''} |`);
+      lines.push(`| ${row.scenario} | — | | | | | | | | ${row.note ?? ''} |`);
       continue;
     }
     const rps = row.runs.map((r) => r.rps);
@@ -395,22 +487,27 @@ function report(): void {
     const ratio = ref.length ? (median(rps) / median(ref)).toFixed(2) : '';
     const bad = row.runs.reduce((n, r) => n + r.errors + r.non2xx, 0);
     lines.push(
-      `| ${row.scenario} | ${fmt(median(rps))} | ${fmt(Math.min(...rps))}–${fmt(Math.max(...rps))} | ${median(row.runs.map((r) => r.p50))} | ${median(row.runs.map((r) => r.p99))} | ${ref.length ? fmt(median(ref)) : ''} | ${ratio} | ${[row.goal, row.note, bad ? `${bad} errors/non-2xx` : ''].filter(Boolean).join('; ')} |`,
+      `| ${row.scenario} | ${fmt(median(rps))} | ${fmt(Math.min(...rps))}–${fmt(Math.max(...rps))} | ${median(row.runs.map((r) => r.p50))} | ${median(row.runs.map((r) => r.p99))} | ${cpu(row.runs)} | ${ref.length ? fmt(median(ref)) : ''} | ${cpu(row.reference)} | ${ratio} | ${[row.goal, row.note, bad ? `${bad} errors/non-2xx` : ''].filter(Boolean).join('; ')} |`,
     );
   }
-  const flood = extra.loginFlood as {
-    eventLoopDelayMs: { p99: number };
-    eventLoopDelayListOnlyMs: { p99: number };
-  };
+  lines.push('');
+  if (extra.deepVsFirst !== undefined)
+    lines.push(`Deep keyset page / first page: ${extra.deepVsFirst}× (goal ≥ 0.9)`);
+  const flood = extra.loginFlood as
+    | { eventLoopDelayMs: { p99: number }; eventLoopDelayListOnlyMs: { p99: number } }
+    | undefined;
+  if (flood)
+    lines.push(
+      `Event-loop delay p99: ${flood.eventLoopDelayMs.p99} ms during the login flood + list load (goal ≤ 10 ms); ${flood.eventLoopDelayListOnlyMs.p99} ms under the list load alone`,
+    );
   lines.push(
-    '',
-    `Deep keyset page / first page: ${extra.deepVsFirst}× (goal ≥ 0.9)`,
-    `Event-loop delay p99: ${flood.eventLoopDelayMs.p99} ms during the login flood + list load (goal ≤ 10 ms); ${flood.eventLoopDelayListOnlyMs.p99} ms under the list load alone`,
-    `Memory (RSS): idle ${memory.idle} MB (goal ≤ 80), after seeding 100k books ${memory.after100kBooks} MB, after the runs ${memory.afterRuns} MB`,
+    `Memory (RSS): idle ${memory.idle} MB (goal ≤ 80)${memory.after100kBooks ? `, after seeding 100k books ${memory.after100kBooks} MB` : ''}, after the runs ${memory.afterRuns} MB`,
     `RSS after each run of scenarios 1-3 and the extra list rounds (MB): ${(extra.rssAfterEachRunMb as number[]).join(', ')}`,
   );
-  console.log(lines.join('\n'));
-  console.log(`\nraw results: ${out}`);
+  const table = lines.join('\n');
+  fs.writeFileSync(path.join('bench/results', `${stamp}.md`), `${table}\n`);
+  console.log(table);
+  console.log(`\nraw results: ${out} (the table: ${out.replace(/\.json$/, '.md')})`);
 }
 
 main()

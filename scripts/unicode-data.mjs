@@ -6,7 +6,7 @@
 //   UnicodeData.txt       <version>/ucd/UnicodeData.txt
 //   DerivedBidiClass.txt  <version>/ucd/extracted/DerivedBidiClass.txt
 // A new table can map a name to a new skeleton: add a migration that
-// recomputes users.username_skeleton when the tables change.
+// recomputes users.username_skeleton_lower and _upper when the tables change.
 import fs from 'node:fs';
 import path from 'node:path';
 

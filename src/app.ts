@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { ensureInitialAdmin } from './admin/initial-admin.js';
 import { AdminRoutes } from './admin/routes.js';
+import { AuthCache } from './auth/auth-cache.js';
 import { publicRoute } from './auth/decorators.js';
 import { installGuard, registerPublicPlugin } from './auth/guard.js';
 import { loadKeyRing } from './auth/keys.js';
@@ -12,6 +13,7 @@ import { BookRoutes } from './books/routes.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { createDatabase, type Db } from './db/database.js';
+import { openHotPath } from './db/hot-path.js';
 import { migrateAtStart } from './db/migrate.js';
 import { HealthRoutes } from './health/routes.js';
 import { HomeRoutes } from './home/routes.js';
@@ -21,7 +23,7 @@ import { clientErrorHandler, frameworkErrors, installErrorHandling } from './htt
 import { installJsonParser } from './http/json-body.js';
 import { docsUi, openapi } from './http/openapi.js';
 import { mountRoutes } from './http/route.js';
-import { security } from './http/security.js';
+import { asPages, security } from './http/security.js';
 import { validatorCompiler } from './http/validation.js';
 import { openCounterStore } from './throttle/counters.js';
 import type { CounterStore } from './throttle/store.js';
@@ -72,6 +74,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   app.addHook('onClose', async () => db.destroy());
   await migrateAtStart(config.database, db);
+  // The hot path's direct statements (after the migrations: they read the version rows).
+  const hot = openHotPath(db);
+  if (hot) app.addHook('onClose', async () => hot.close());
   void getDummyHash(); // computed now so the first unknown-user login is not faster than the rest
   if (config.initialAdmin) await ensureInitialAdmin(db, config.initialAdmin, clock, app.log);
 
@@ -103,16 +108,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // runs a handler of ours (the preflight is answered in CORS's own hook).
   await app.register(security, { corsOrigins: config.corsOrigins });
   // From here on every route is checked: deny by default.
-  installGuard(app, { db, tokens, clock, freshTokenTtl: config.freshTokenTtl });
+  installGuard(app, {
+    auth: new AuthCache(db, hot),
+    hot,
+    tokens,
+    clock,
+    freshTokenTtl: config.freshTokenTtl,
+  });
   await app.register(openapi);
-  await registerPublicPlugin(app, docsUi);
+  await registerPublicPlugin(app, asPages(docsUi));
 
   mountRoutes(app, new HomeRoutes());
   mountRoutes(app, new HealthRoutes({ db, counters }));
   mountRoutes(app, new AuthRoutes({ db, clock, sessions, throttle, ring }));
   mountRoutes(app, new MeRoutes({ db, clock, throttle }));
   mountRoutes(app, new AdminRoutes({ db, clock }));
-  mountRoutes(app, new BookRoutes({ db, clock }));
+  mountRoutes(app, new BookRoutes({ db, clock, hot }));
   app.get(
     '/openapi.json',
     { schema: { hide: true } },

@@ -2,23 +2,29 @@ import type {
   FastifyInstance,
   FastifyPluginAsync,
   FastifyRequest,
-  onRequestAsyncHookHandler,
+  onRequestHookHandler,
   RouteOptions,
 } from 'fastify';
 import type { Clock } from '../clock.js';
-import type { Db } from '../db/database.js';
+import type { HotPath, Versions } from '../db/hot-path.js';
 import { errors } from '../errors.js';
 import { ErrorResponse } from '../http/schemas.js';
-import { lookupAuth } from '../sessions/repository.js';
+import type { AuthLookup } from '../sessions/repository.js';
 import type { AuthUser } from '../users/user.js';
+import type { AuthCache } from './auth-cache.js';
 import { authOf } from './decorators.js';
 import type { RouteAuth } from './requirement.js';
-import type { Tokens } from './tokens.js';
+import type { AccessClaims, Tokens } from './tokens.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the guard before the body is read; null on public routes and anonymous optional ones. */
     user: AuthUser | null;
+    /**
+     * The cached data's versions, read by the guard after this request arrived:
+     * handlers check their own caches against them. Null when none was read.
+     */
+    dataVersions: Versions | null;
   }
   interface FastifyContextConfig {
     /** The route's auth requirement, as recorded by its decorator. */
@@ -27,7 +33,8 @@ declare module 'fastify' {
 }
 
 export interface GuardDeps {
-  db: Db;
+  auth: AuthCache;
+  hot: HotPath | undefined;
   tokens: Tokens;
   clock: Clock;
   /** Seconds after a password login during which its tokens count as fresh. */
@@ -55,7 +62,8 @@ export async function registerPublicPlugin(app: FastifyInstance, plugin: Fastify
  */
 export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
   app.decorateRequest('user', null);
-  const hooks = new Map<string, onRequestAsyncHookHandler>();
+  app.decorateRequest('dataVersions', null);
+  const hooks = new Map<string, onRequestHookHandler>();
   const hookFor = (auth: RouteAuth) => {
     const key = `${auth.mode}:${auth.fresh}`;
     let hook = hooks.get(key);
@@ -82,24 +90,59 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
   });
 }
 
-function authenticator(deps: GuardDeps, auth: RouteAuth): onRequestAsyncHookHandler {
+/**
+ * A callback hook, and synchronous all the way on SQLite when the cache
+ * holds: no promise per request. On PostgreSQL it waits for the shared
+ * version read, then answers from the cache or one query.
+ */
+function authenticator(deps: GuardDeps, auth: RouteAuth): onRequestHookHandler {
   const { mode, fresh } = auth;
-  return async function authenticate(req) {
-    const token = readToken(req);
-    if (token === undefined) {
-      if (mode === 'optional') return;
-      throw errors.tokenMissing();
+  return function authenticate(req, _reply, done) {
+    let claims: AccessClaims;
+    let versions: ReturnType<HotPath['versions']>;
+    try {
+      const token = readToken(req);
+      if (token === undefined) {
+        if (mode === 'optional') return done();
+        throw errors.tokenMissing();
+      }
+      claims = deps.tokens.verify(token);
+      // Read now, after the request arrived, and before any cached row is used.
+      versions = deps.hot?.versions();
+    } catch (error) {
+      return done(error as Error);
     }
-    const claims = deps.tokens.verify(token);
-    const now = deps.clock.now();
-    const found = await lookupAuth(deps.db, claims.sub, claims.sid, now);
+    const admit = (found: AuthLookup) => {
+      try {
+        admitted(req, found, claims);
+      } catch (error) {
+        return done(error as Error);
+      }
+      done();
+    };
+    const lookUp = (read: Versions | undefined) => {
+      let found: ReturnType<AuthCache['lookup']>;
+      try {
+        if (read !== undefined) req.dataVersions = read;
+        found = deps.auth.lookup(claims.sub, claims.sid, deps.clock.now(), read);
+      } catch (error) {
+        return done(error as Error);
+      }
+      if (found instanceof Promise) found.then(admit, done);
+      else admit(found);
+    };
+    if (versions instanceof Promise) versions.then(lookUp, done);
+    else lookUp(versions);
+  };
+
+  function admitted(req: FastifyRequest, found: AuthLookup, claims: AccessClaims): void {
     if (found.kind === 'no-user') throw errors.userNotFound();
     if (found.kind !== 'ok') throw errors.tokenRevoked();
     if (mode === 'admin' && !found.user.admin) throw errors.adminRequired();
-    if (fresh && !(claims.fresh && now / 1000 - claims.iat <= deps.freshTokenTtl))
+    if (fresh && !(claims.fresh && deps.clock.now() / 1000 - claims.iat <= deps.freshTokenTtl))
       throw errors.freshLoginRequired();
     req.user = found.user;
-  };
+  }
 }
 
 const BEARER = /^Bearer +(\S+) *$/i;

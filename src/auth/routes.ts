@@ -6,7 +6,7 @@ import { ApiError, errors } from '../errors.js';
 import { type Reply, type Req, route } from '../http/route.js';
 import { revokeSession, revokeUserSessions } from '../sessions/repository.js';
 import type { Throttle } from '../throttle/throttle.js';
-import { findCredentials, findUsernameClash, insertUser, updatePasswordHash } from '../users/repository.js';
+import { findCredentials, findUsernameClash, insertUser, replacePasswordHash } from '../users/repository.js';
 import type { AuthUser } from '../users/user.js';
 import { checkUsername } from '../users/username.js';
 import { isCommonPassword } from './common-passwords.js';
@@ -95,11 +95,16 @@ export class AuthRoutes {
     await attempt.succeeded();
     // Said only to someone who knows the password, so it reveals nothing to a guesser.
     if (found.disabled) throw errors.accountDisabled();
-    if (needsRehash(found.passwordHash)) {
-      // The password is in hand only now: upgrade a hash made with older, weaker parameters.
-      await updatePasswordHash(db, found.id, await hashPassword(password));
+    let passwordHash = found.passwordHash;
+    if (needsRehash(passwordHash)) {
+      // The password is in hand only now: upgrade a hash made with older, weaker parameters —
+      // unless the password was changed meanwhile, which the new hash must not undo.
+      const upgraded = await hashPassword(password);
+      if (!(await replacePasswordHash(db, found.id, passwordHash, upgraded)))
+        throw errors.invalidCredentials();
+      passwordHash = upgraded;
     }
-    const pair = await this.deps.sessions.start(found);
+    const pair = await this.deps.sessions.start({ ...found, passwordHash });
     req.log.info({ event: 'login.success', user: found.publicId }, 'logged in');
     return reply.code(201).send(pair);
   }

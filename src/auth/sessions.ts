@@ -2,7 +2,6 @@ import { createHash, createHmac, hkdfSync, randomBytes, randomUUID } from 'node:
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
-import { isForeignKeyViolation } from '../db/errors.js';
 import { writeTransaction } from '../db/write-transaction.js';
 import { errors } from '../errors.js';
 import {
@@ -16,6 +15,7 @@ import {
   spendRefreshToken,
   touchSession,
 } from '../sessions/repository.js';
+import { lockAccount } from '../users/repository.js';
 import type { Tokens } from './tokens.js';
 
 export interface TokenPair {
@@ -70,25 +70,26 @@ export class Sessions {
   }
 
   /** A password login: a new session, a fresh access token and its first refresh token. */
-  async start(user: { id: number; publicId: string }): Promise<TokenPair> {
+  async start(user: { id: number; publicId: string; passwordHash: string }): Promise<TokenPair> {
     const now = this.o.clock.now();
     const sessionId = randomUUID();
     const refresh = randomBytes(32).toString('base64url');
-    try {
-      await this.o.db.transaction().execute(async (trx) => {
-        await insertSession(trx, {
-          id: sessionId,
-          userId: user.id,
-          now,
-          expiresAt: now + this.o.refreshTokenTtl * 1000,
-        });
-        await insertRefreshToken(trx, hashRefreshToken(refresh), sessionId, now);
+    await writeTransaction(this.o.db, async (trx) => {
+      // The password was verified outside any lock (argon2 takes a while). A password change,
+      // a disable or a deletion that committed meanwhile must win: the session is made only if
+      // the account still has the hash that was verified, under the account row's lock — which
+      // those changes take too, so the session they end cannot be created after them.
+      const current = await lockAccount(trx, user.id);
+      if (!current || current.passwordHash !== user.passwordHash) throw errors.invalidCredentials();
+      if (current.disabled) throw errors.accountDisabled();
+      await insertSession(trx, {
+        id: sessionId,
+        userId: user.id,
+        now,
+        expiresAt: now + this.o.refreshTokenTtl * 1000,
       });
-    } catch (error) {
-      // The account was deleted while its password was being verified.
-      if (isForeignKeyViolation(error)) throw errors.invalidCredentials();
-      throw error;
-    }
+      await insertRefreshToken(trx, hashRefreshToken(refresh), sessionId, now);
+    });
     return this.pair(user.publicId, sessionId, refresh, true);
   }
 

@@ -50,6 +50,10 @@ export interface Tokens {
 }
 
 type Verify = (token: string) => Record<string, unknown>;
+type Verified = Readonly<AccessClaims & { nbf?: number }>;
+
+/** Verified tokens remembered per process (~1 KB each); beyond this the oldest are dropped. */
+const VERIFIED_CACHE_SIZE = 10_000;
 
 export function createTokens(options: TokenOptions): Tokens {
   const { issuer, audience, ttlSeconds, clock, ring } = options;
@@ -80,10 +84,10 @@ export function createTokens(options: TokenOptions): Tokens {
       requiredClaims: REQUIRED_CLAIMS,
       ignoreExpiration: true,
       ignoreNotBefore: true,
-      // Verified signatures are cached (an LRU keyed by a hash of the token). Safe: the
-      // time claims, the session and the user are still checked on every request.
-      cache: 1000,
     }) as Verify;
+  // Verified tokens by their exact text: the same string always verifies the same way, so
+  // only the time claims (below), the session and the user are checked again on each request.
+  const verified = new Map<string, Verified>();
   const byKid = new Map(ring.map((k) => [k.kid, verifier(k.publicPem, k.alg)]));
   const hmac = ring.length === 0 ? verifier(options.secret, 'HS256') : undefined;
 
@@ -113,35 +117,60 @@ export function createTokens(options: TokenOptions): Tokens {
     },
 
     verify(token) {
-      if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) throw errors.tokenInvalid();
-      const verify = pickVerifier(token);
-      if (!verify) throw errors.tokenInvalid();
-      let payload: Record<string, unknown>;
-      try {
-        payload = verify(token);
-      } catch {
-        throw errors.tokenInvalid();
+      let claims = verified.get(token);
+      if (claims === undefined) {
+        claims = verifySignature(token);
+        if (verified.size >= VERIFIED_CACHE_SIZE) {
+          const oldest = verified.keys().next().value;
+          if (oldest !== undefined) verified.delete(oldest);
+        }
+        verified.set(token, claims);
       }
-      const { sub, sid, jti, iat, exp, nbf, fresh } = payload;
+      const now = clock.now() / 1000;
       if (
-        typeof sub !== 'string' ||
-        typeof sid !== 'string' ||
-        typeof jti !== 'string' ||
-        !isTime(iat) ||
-        !isTime(exp) ||
-        (nbf !== undefined && !isTime(nbf)) ||
-        (fresh !== undefined && typeof fresh !== 'boolean')
+        claims.iat > now + LEEWAY_SECONDS ||
+        (claims.nbf !== undefined && claims.nbf > now + LEEWAY_SECONDS)
       ) {
         throw errors.tokenInvalid();
       }
-      const now = clock.now() / 1000;
-      if (iat > now + LEEWAY_SECONDS || (nbf !== undefined && nbf > now + LEEWAY_SECONDS)) {
-        throw errors.tokenInvalid();
-      }
-      if (exp <= now - LEEWAY_SECONDS) throw errors.tokenExpired();
-      return { sub, sid, jti, iat, exp, fresh: fresh === true };
+      if (claims.exp <= now - LEEWAY_SECONDS) throw errors.tokenExpired();
+      return claims;
     },
   };
+
+  /** Signature, header and claim shapes: what never changes for a given token string. */
+  function verifySignature(token: string): Verified {
+    if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) throw errors.tokenInvalid();
+    const verify = pickVerifier(token);
+    if (!verify) throw errors.tokenInvalid();
+    let payload: Record<string, unknown>;
+    try {
+      payload = verify(token);
+    } catch {
+      throw errors.tokenInvalid();
+    }
+    const { sub, sid, jti, iat, exp, nbf, fresh } = payload;
+    if (
+      typeof sub !== 'string' ||
+      typeof sid !== 'string' ||
+      typeof jti !== 'string' ||
+      !isTime(iat) ||
+      !isTime(exp) ||
+      (nbf !== undefined && !isTime(nbf)) ||
+      (fresh !== undefined && typeof fresh !== 'boolean')
+    ) {
+      throw errors.tokenInvalid();
+    }
+    return Object.freeze({
+      sub,
+      sid,
+      jti,
+      iat,
+      exp,
+      fresh: fresh === true,
+      ...(nbf === undefined ? {} : { nbf }),
+    });
+  }
 }
 
 function parseSegment(segment: string): Record<string, unknown> | undefined {

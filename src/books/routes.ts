@@ -2,11 +2,12 @@ import { tokenRequired } from '../auth/decorators.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/errors.js';
+import type { HotPath } from '../db/hot-path.js';
 import { errors } from '../errors.js';
-import { linkNext } from '../http/pagination.js';
 import { type Reply, type Req, route } from '../http/route.js';
 import type { AuthUser } from '../users/user.js';
-import { type BookRow, deleteBook, findBook, insertBook, listBooks, updateBook } from './repository.js';
+import { BookReads, toBook } from './reads.js';
+import { type BookRow, deleteBook, findBook, insertBook, updateBook } from './repository.js';
 import {
   AddBookSchema,
   type Book,
@@ -20,16 +21,18 @@ import {
 const invalidInput = () => errors.invalidInput('Invalid input!');
 
 export class BookRoutes {
-  constructor(private readonly deps: { db: Db; clock: Clock }) {}
+  private readonly reads: BookReads;
 
+  constructor(private readonly deps: { db: Db; clock: Clock; hot?: HotPath }) {
+    this.reads = new BookReads(deps.db, deps.hot);
+  }
+
+  // Not async: a cached page is answered without a promise.
   @route({ method: 'GET', url: '/bookapi/books', schema: ListBooksSchema })
   @tokenRequired
-  async list(_user: AuthUser, req: Req<typeof ListBooksSchema>, reply: Reply<typeof ListBooksSchema>) {
-    const limit = Number(req.query.limit);
+  list(_user: AuthUser, req: Req<typeof ListBooksSchema>, reply: Reply<typeof ListBooksSchema>) {
     const { after } = req.query;
-    const rows = await listBooks(this.deps.db, after === undefined ? 0 : Number(after), limit);
-    linkNext(reply, '/bookapi/books', limit, rows, (book) => book.id);
-    return { Books: rows.map(toBook) };
+    return this.reads.list(req, reply, after === undefined ? 0 : Number(after), Number(req.query.limit));
   }
 
   @route({ method: 'POST', url: '/bookapi/addbook', schema: AddBookSchema, invalidInput })
@@ -48,10 +51,8 @@ export class BookRoutes {
 
   @route({ method: 'GET', url: '/bookapi/books/:id', schema: GetBookSchema })
   @tokenRequired
-  async getBook(_user: AuthUser, req: Req<typeof GetBookSchema>) {
-    const row = await findBook(this.deps.db, Number(req.params.id));
-    if (!row) throw errors.bookNotFound();
-    return toBook(row);
+  getBook(_user: AuthUser, req: Req<typeof GetBookSchema>, reply: Reply<typeof GetBookSchema>) {
+    return this.reads.get(req, reply, Number(req.params.id));
   }
 
   @route({ method: 'PATCH', url: '/bookapi/books/:id', schema: UpdateBookSchema, invalidInput })
@@ -84,12 +85,11 @@ export class BookRoutes {
 
   private async create(user: AuthUser, body: { title: string; author: string }): Promise<Book> {
     try {
-      const row = await insertBook(this.deps.db, {
-        title: body.title.trim(),
-        author: body.author.trim(),
-        ownerId: user.id,
-        now: this.now(),
-      });
+      const row = await insertBook(
+        this.deps.db,
+        { title: body.title.trim(), author: body.author.trim(), ownerId: user.id, now: this.now() },
+        this.deps.hot,
+      );
       return toBook(row);
     } catch (error) {
       if (isUniqueViolation(error)) throw errors.bookExists();
@@ -108,14 +108,4 @@ export class BookRoutes {
   private now(): string {
     return new Date(this.deps.clock.now()).toISOString();
   }
-}
-
-function toBook(row: BookRow): Book {
-  return {
-    id: row.id,
-    title: row.title,
-    author: row.author,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-  };
 }

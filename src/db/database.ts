@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import type SQLite from 'better-sqlite3';
 import {
   Kysely,
   type PostgresCursor,
@@ -7,7 +9,7 @@ import {
   type PostgresQueryResult,
   sql,
 } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import { QUERY_TIMEOUT_MESSAGE } from './errors.js';
 import type { Database } from './schema.js';
@@ -15,14 +17,36 @@ import { openSqlite } from './sqlite.js';
 
 export type Db = Kysely<Database>;
 
+/** The driver under a Db, for the few hot statements that skip the query builder (src/db/read-side.ts). */
+export type RawDatabase =
+  | { kind: 'sqlite'; connection: SQLite.Database }
+  | { kind: 'postgres'; pool: pg.Pool };
+
+const raw = new WeakMap<Db, RawDatabase>();
+
+/** The driver a Db made by createDatabase runs on; undefined for any other Db. */
+export function rawDatabase(db: Db): RawDatabase | undefined {
+  return raw.get(db);
+}
+
+// pg is loaded only when a PostgreSQL database is opened: a SQLite server never pays for it.
+const require = createRequire(import.meta.url);
+let loadedPg: typeof pg | undefined;
+function loadPg(): typeof pg {
+  loadedPg ??= require('pg') as typeof pg;
+  return loadedPg;
+}
+
 /** PostgreSQL's int8 (ids, epoch-millisecond times, counts) as a JS number: safe below 2^53. */
 const INT8_OID = 20;
-const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID
-      ? (value: string) => Number(value)
-      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-};
+function pgTypes(pgModule: typeof pg) {
+  return {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === INT8_OID
+        ? (value: string) => Number(value)
+        : pgModule.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  };
+}
 
 export interface DatabaseOptions {
   /** PostgreSQL connections per process. */
@@ -43,10 +67,11 @@ const CONNECT_TIMEOUT = 3000;
 export function createDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Db {
   if (config.kind === 'postgres') {
     const timeout = options.queryTimeout;
-    const pool = new pg.Pool({
+    const pgModule = loadPg();
+    const pool = new pgModule.Pool({
       connectionString: config.url,
       max: options.poolSize ?? 10,
-      types,
+      types: pgTypes(pgModule),
       // Fail fast while the database is down, so requests get a 503 instead of hanging.
       connectionTimeoutMillis: timeout ?? CONNECT_TIMEOUT,
       idleTimeoutMillis: 30_000,
@@ -57,12 +82,16 @@ export function createDatabase(config: DatabaseConfig, options: DatabaseOptions 
     // checked out. The pool then discards the broken client and opens a new one.
     pool.on('error', (error) => options.onPoolError?.(error));
     pool.on('connect', (client) => client.on('error', (error) => options.onPoolError?.(error)));
-    return new Kysely<Database>({
+    const db = new Kysely<Database>({
       dialect: new PostgresDialect({ pool: timeout === undefined ? pool : discardingTimedOut(pool) }),
     });
+    raw.set(db, { kind: 'postgres', pool });
+    return db;
   }
-  const busyTimeout = options.queryTimeout;
-  return new Kysely<Database>({ dialect: openSqlite(config.file, busyTimeout).dialect });
+  const sqlite = openSqlite(config.file, options.queryTimeout);
+  const db = new Kysely<Database>({ dialect: sqlite.dialect });
+  raw.set(db, { kind: 'sqlite', connection: sqlite.raw });
+  return db;
 }
 
 /**

@@ -9,6 +9,7 @@ import * as m0003 from './migrations/0003_bigint_ids.js';
 import * as m0004 from './migrations/0004_one_live_refresh_token.js';
 import * as m0005 from './migrations/0005_username_identity.js';
 import * as m0006 from './migrations/0006_throttle_counters.js';
+import * as m0007 from './migrations/0007_data_versions.js';
 
 /**
  * Migrations are imported, not read from a folder, so the same list works
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0004_one_live_refresh_token': m0004,
   '0005_username_identity': m0005,
   '0006_throttle_counters': m0006,
+  '0007_data_versions': m0007,
 };
 
 async function migrator(db: Kysely<any>): Promise<Migrator> {

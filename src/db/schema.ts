@@ -16,8 +16,9 @@ export interface UsersTable {
   username: string;
   /** PRECIS UsernameCaseMapped form (src/users/username.ts): the identity, unique. */
   username_key: string;
-  /** UTS #39 skeleton of the key: no two accounts may look alike. Unique. */
-  username_skeleton: string;
+  /** UTS #39 skeletons of the key in small letters and in capitals (src/users/skeleton.ts): no look-alikes. Each unique. */
+  username_skeleton_lower: string;
+  username_skeleton_upper: string;
   password_hash: string;
   admin: number;
   disabled: Generated<number>;

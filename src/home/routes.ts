@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { publicRoute } from '../auth/decorators.js';
 import { type Reply, type Req, route } from '../http/route.js';
+import { PAGE_HEADERS } from '../http/security.js';
 import { VERSION } from '../version.js';
 
 const HomeSchema = {
@@ -16,7 +17,7 @@ const HomeSchema = {
   },
 } as const;
 
-// No script, no style: it passes the API's strict Content-Security-Policy as it is.
+// No script, no style; sent with the browser page headers (its data: icon is an image).
 const PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,"><title>bookapi</title></head>
@@ -31,7 +32,10 @@ export class HomeRoutes {
   async home(req: Req<typeof HomeSchema>, reply: Reply<typeof HomeSchema>) {
     // A browser gets a page with a link; an API client gets the same pointers as JSON.
     if (req.headers.accept?.includes('text/html')) {
-      return reply.type('text/html; charset=utf-8').send(PAGE as never);
+      return reply
+        .headers(PAGE_HEADERS)
+        .type('text/html; charset=utf-8')
+        .send(PAGE as never);
     }
     return { name: 'bookapi', version: VERSION, docs: '/docs', openapi: '/openapi.json' };
   }

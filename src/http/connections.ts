@@ -13,6 +13,11 @@ export function connectionOptions(limits: ConnectionLimits) {
   const requestTimeout = limits.requestTimeout * 1000;
   return {
     requestTimeout,
+    // A socket on which nothing moves either way for that long is closed: a client that sends a
+    // request and never reads the answer would otherwise hold its connection (and the answer's
+    // memory) for ever. Idle keep-alive sockets are closed sooner, by keepAliveTimeout; two sweeps
+    // later than requestTimeout, so that a stalled request still gets its 408 first.
+    connectionTimeout: requestTimeout + 2000,
     keepAliveTimeout: limits.keepAliveTimeout * 1000,
     http: {
       headersTimeout,

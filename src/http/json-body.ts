@@ -12,9 +12,13 @@ import { ApiError } from '../errors.js';
  *   U+FFFD in place of what the client sent, or let two byte strings name the
  *   same thing; a fatal decoder refuses them instead, in the same single pass.
  *
+ * - A charset other than UTF-8 is 415.
+ *
  * Everything else — the __proto__ / constructor.prototype refusal, syntax
  * errors, the empty-body error — is Fastify's own parser, called as is.
  */
+const UTF8_CHARSET = /;\s*charset\s*=\s*"?utf-?8"?\s*(;|$)/i;
+
 export function installJsonParser(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   // One shared decoder: decode() without { stream } keeps no state between calls. It drops a BOM.
@@ -24,6 +28,12 @@ export function installJsonParser(app: FastifyInstance): void {
     // Only an empty body pays for the route lookup; the hot path is the decode and the parse.
     if (body.length === 0 && req.routeOptions.schema?.body === undefined) {
       done(null, undefined);
+      return;
+    }
+    // RFC 8259 §8.1: JSON is UTF-8. A body labelled otherwise would be misread, so it is refused.
+    const type = req.headers['content-type'] ?? '';
+    if (type.includes('charset') && !UTF8_CHARSET.test(type)) {
+      done(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported charset: send JSON in UTF-8'), undefined);
       return;
     }
     let text: string;

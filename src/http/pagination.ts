@@ -22,8 +22,18 @@ export function linkNext<T>(
   page: T[],
   cursor: (last: T) => string | number,
 ): void {
+  const link = nextLink(path, limit, page, cursor);
+  if (link !== undefined) reply.header('link', link);
+}
+
+/** The Link header linkNext sets, or undefined when the page is not full. */
+export function nextLink<T>(
+  path: string,
+  limit: number,
+  page: T[],
+  cursor: (last: T) => string | number,
+): string | undefined {
   const last = page.at(-1);
-  if (page.length === limit && last !== undefined) {
-    reply.header('link', `<${path}?limit=${limit}&after=${cursor(last)}>; rel="next"`);
-  }
+  if (page.length !== limit || last === undefined) return undefined;
+  return `<${path}?limit=${limit}&after=${cursor(last)}>; rel="next"`;
 }

@@ -1,24 +1,50 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
+import { BASELINE_HEADERS } from './errors.js';
 
 /**
- * Secure headers on every answer, errors included: helmet's defaults
- * (nosniff, frame denial, a strict CSP…), `Cache-Control: no-store` because
- * answers carry tokens and private data, and CORS only for listed origins.
+ * What a JSON API needs (OWASP's REST Security Cheat Sheet): no caching of
+ * answers that carry tokens and private data, no sniffing, no framing, no
+ * referrer, no loading of an answer by another origin's page, HTTPS once
+ * seen over HTTPS, and a CSP that allows nothing (a JSON answer opened in a
+ * browser runs nothing). The same set as answers written before any hook runs.
+ */
+export const API_HEADERS: Readonly<Record<string, string>> = {
+  ...BASELINE_HEADERS,
+  'cross-origin-resource-policy': 'same-origin',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+};
+
+/**
+ * The docs UI is a page with scripts, styles and images of its own: a
+ * browser's full set (what helmet sends by default, with no
+ * upgrade-insecure-requests, which would make a browser fetch the docs'
+ * scripts over https from a server that speaks plain HTTP behind no proxy).
+ * Also for the home page's HTML answer.
+ */
+export const PAGE_HEADERS: Readonly<Record<string, string>> = {
+  ...API_HEADERS,
+  'content-security-policy':
+    "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';" +
+    "frame-ancestors 'self';img-src 'self' data:;object-src 'none';script-src 'self';" +
+    "script-src-attr 'none';style-src 'self' https: 'unsafe-inline'",
+  'cross-origin-opener-policy': 'same-origin',
+  'origin-agent-cluster': '?1',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+};
+
+/**
+ * Secure headers on every answer, errors included, set by one callback hook
+ * (no promise per request), and CORS only for listed origins.
  */
 export const security = fp(
   async (app: FastifyInstance, opts: { corsOrigins: readonly string[] }) => {
-    await app.register(helmet, {
-      global: true,
-      // upgrade-insecure-requests would make a browser fetch the docs' scripts over https from a
-      // server that speaks plain HTTP behind no proxy: the page stays blank. TLS is the proxy's job.
-      contentSecurityPolicy: { useDefaults: true, directives: { upgradeInsecureRequests: null } },
-    });
-    // A callback hook, not an async one: it runs on every request and needs no promise.
     app.addHook('onRequest', (_req, reply, done) => {
-      reply.header('cache-control', 'no-store');
+      reply.headers(API_HEADERS);
       done();
     });
     if (opts.corsOrigins.length > 0) {
@@ -33,3 +59,14 @@ export const security = fp(
   },
   { name: 'security' },
 );
+
+/** A plugin whose routes serve browser pages (the docs UI): the page headers instead. */
+export function asPages(plugin: FastifyPluginAsync): FastifyPluginAsync {
+  return async (app) => {
+    app.addHook('onRequest', (_req, reply, done) => {
+      reply.headers(PAGE_HEADERS);
+      done();
+    });
+    await app.register(plugin);
+  };
+}

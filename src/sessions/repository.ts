@@ -151,9 +151,32 @@ export type AuthLookup =
   | { kind: 'disabled' }
   | { kind: 'ok'; user: AuthUser };
 
+/** The user (admin flag as stored now) and the token's session, if it exists. */
+export interface AuthRow {
+  id: number;
+  public_id: string;
+  username: string;
+  admin: number;
+  disabled: number;
+  revoked_at: number | null;
+  expires_at: number | null;
+}
+
+/**
+ * lookupAuth's query as a hot statement (src/db/read-side.ts) for the
+ * validated cache in src/auth/auth-cache.ts. Parameters: session id, public id.
+ */
+export const AUTH_ROW_SQL =
+  'select users.id, users.public_id, users.username, users.admin, users.disabled, ' +
+  'sessions.revoked_at, sessions.expires_at from users ' +
+  'left join sessions on sessions.user_id = users.id and sessions.id = ? ' +
+  'where users.public_id = ?';
+
 /**
  * The one query behind every protected request: the user (admin flag read
  * fresh) and the token's session, so a logout anywhere is seen here at once.
+ * The guard runs it through its cache, which reads the same row (AUTH_ROW_SQL)
+ * only when the data it depends on has changed.
  */
 export async function lookupAuth(
   db: Db,
@@ -177,6 +200,11 @@ export async function lookupAuth(
     ])
     .where('users.public_id', '=', publicId)
     .executeTakeFirst();
+  return judgeAuth(row, sessionId, now);
+}
+
+/** What a lookup row means at `now`: session expiry is decided here, on every request. */
+export function judgeAuth(row: AuthRow | undefined, sessionId: string, now: number): AuthLookup {
   if (!row) return { kind: 'no-user' };
   if (row.disabled === 1) return { kind: 'disabled' };
   if (row.expires_at === null || row.revoked_at !== null || Number(row.expires_at) <= now)

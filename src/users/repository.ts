@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.js';
 import { isPostgres } from '../db/dialect.js';
 import { storableText } from '../db/text.js';
-import { usernameSkeleton } from './skeleton.js';
+import { usernameSkeletons } from './skeleton.js';
 import { usernameKey } from './username.js';
 
 export interface NewUser {
@@ -53,13 +53,15 @@ function toRecord(row: Row): UserRecord {
  */
 export async function insertUser(db: Db, user: NewUser): Promise<void> {
   const key = usernameKey(user.username);
+  const skeletons = usernameSkeletons(key);
   await db
     .insertInto('users')
     .values({
       public_id: user.publicId,
       username: user.username.normalize('NFC'),
       username_key: key,
-      username_skeleton: usernameSkeleton(key),
+      username_skeleton_lower: skeletons.lower,
+      username_skeleton_upper: skeletons.upper,
       password_hash: user.passwordHash,
       admin: user.admin ? 1 : 0,
       created_at: user.createdAt,
@@ -90,10 +92,17 @@ export async function findUsernameClash(
 ): Promise<{ clash: 'same' | 'confusable'; username: string } | undefined> {
   const key = usernameKey(username);
   if (!storableText(key)) return undefined;
+  const { lower, upper } = usernameSkeletons(key);
   const rows = await db
     .selectFrom('users')
     .select(['username', 'username_key'])
-    .where((eb) => eb.or([eb('username_key', '=', key), eb('username_skeleton', '=', usernameSkeleton(key))]))
+    .where((eb) =>
+      eb.or([
+        eb('username_key', '=', key),
+        eb('username_skeleton_lower', '=', lower),
+        eb('username_skeleton_upper', '=', upper),
+      ]),
+    )
     .execute();
   const row = rows.find((r) => r.username_key === key) ?? rows[0];
   return row && { clash: row.username_key === key ? 'same' : 'confusable', username: row.username };
@@ -176,4 +185,35 @@ export async function lockActiveAdmins(trx: Db): Promise<number[]> {
   let query = trx.selectFrom('users').select('id').where('admin', '=', 1).where('disabled', '=', 0);
   if (isPostgres(trx)) query = query.forUpdate();
   return (await query.execute()).map((r) => r.id);
+}
+
+/**
+ * The account's password hash and disabled flag, its row locked until the
+ * transaction ends on PostgreSQL (SQLite's write transaction holds the whole
+ * database). Undefined once the account is deleted.
+ */
+export async function lockAccount(
+  trx: Db,
+  userId: number,
+): Promise<{ passwordHash: string; disabled: boolean } | undefined> {
+  let query = trx.selectFrom('users').select(['password_hash', 'disabled']).where('id', '=', userId);
+  if (isPostgres(trx)) query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  return row && { passwordHash: row.password_hash, disabled: row.disabled === 1 };
+}
+
+/** Replaces a password hash only if it is still `current`: false when it changed meanwhile. */
+export async function replacePasswordHash(
+  db: Db,
+  userId: number,
+  current: string,
+  next: string,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set({ password_hash: next })
+    .where('id', '=', userId)
+    .where('password_hash', '=', current)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }

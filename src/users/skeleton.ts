@@ -29,13 +29,37 @@ export function skeleton(text: string): string {
   return out.normalize('NFD');
 }
 
+/** The two look-alike identities of a username key; see usernameSkeletons. */
+export interface UsernameSkeletons {
+  /** The name as shown in small letters. */
+  lower: string;
+  /** The name as shown in capitals. */
+  upper: string;
+}
+
 /**
- * The look-alike identity of a username key. A user shows their name in any
- * case they like, so `paypaI` (capital i) must collide with `paypal`, and
- * Cyrillic `НАСКЕR` with `hacker`, though keys are lower case: some
- * prototypes exist only for capitals (Н → H), others only for small letters
- * (m → rn). The key is taken through both.
+ * The look-alike identities of a username key. A user shows their name in
+ * any case they like, and some prototypes exist only for one form of a
+ * letter: capital I is l (`paypaI` is `paypal`) and Cyrillic Н is H, but
+ * Cyrillic г is r while its capital Г is Greek Γ. One skeleton through both
+ * cases loses one side, so a name has two: one of its small letters, one of
+ * its capitals. Two names look alike when either matches the same one of the
+ * other.
  */
-export function usernameSkeleton(key: string): string {
-  return skeleton(skeleton(key.toUpperCase()).toLowerCase()).toLowerCase().normalize('NFD');
+export function usernameSkeletons(key: string): UsernameSkeletons {
+  return { lower: settle(key), upper: settle(key.toUpperCase()) };
+}
+
+/**
+ * Skeleton in small letters, again until nothing changes: a prototype may be
+ * a capital (0 → O) whose small form has a prototype of its own.
+ */
+function settle(text: string): string {
+  let out = text;
+  for (let i = 0; i < 8; i++) {
+    const next = skeleton(out).toLowerCase().normalize('NFD');
+    if (next === out) break;
+    out = next;
+  }
+  return out;
 }

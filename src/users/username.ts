@@ -4,7 +4,6 @@
 // spaces (RFC 8265 §3.1); each userpart must pass the profile. The spelling a
 // user chose is stored and shown (in NFC); signup, login, throttling and the
 // database's unique index compare keys.
-import { usernameSkeleton } from './skeleton.js';
 import { BIDI, WIDTH } from './unicode-data.js';
 
 /** Counted in code points of the key, so a decomposed é counts once. */
@@ -26,11 +25,9 @@ export function usernameKey(username: string): string {
   return out;
 }
 
-export type UsernameCheck =
-  | { ok: true; display: string; key: string; skeleton: string }
-  | { ok: false; message: string };
+export type UsernameCheck = { ok: true; display: string; key: string } | { ok: false; message: string };
 
-/** Whether a new username may be registered; if so, its display form, key and look-alike skeleton. */
+/** Whether a new username may be registered; if so, its display form and key. */
 export function checkUsername(username: string): UsernameCheck {
   const display = username.normalize('NFC');
   const key = usernameKey(username);
@@ -48,15 +45,19 @@ export function checkUsername(username: string): UsernameCheck {
     const problem = identifierProblem(part);
     if (problem) return refuse(problem);
   }
+  const marks = markProblem(mapWidth(username).normalize('NFD'));
+  if (marks) return refuse(marks);
   if (!passesBidiRule(parts)) {
     return refuse(
       'Username mixes right-to-left and left-to-right text in a way that can display misleadingly',
     );
   }
-  return { ok: true, display, key, skeleton: usernameSkeleton(key) };
+  return { ok: true, display, key };
 }
 
 const refuse = (message: string): UsernameCheck => ({ ok: false, message });
+
+const codePoint = (ch: string) => `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 
 // RFC 8265 §3.3.1 rule 1 maps only <wide> and <narrow> decompositions. Full
 // NFKC would also fold ligatures, superscripts and styled letters, which the
@@ -85,9 +86,15 @@ const EXCEPTION_DISALLOWED = /[\u0640\u07FA\u302E\u302F\u3031-\u3035\u303B]/u;
 /** Hangul_Syllable_Type L, V and T (RFC 8264 §9.9): conjoining jamo, the fillers U+115F/U+1160 among them. */
 const OLD_HANGUL_JAMO = /[\u1100-\u11FF\uA960-\uA97C\uD7B0-\uD7C6\uD7CB-\uD7FB]/u;
 const LETTER_DIGITS = /[\p{Ll}\p{Lu}\p{Lo}\p{Nd}\p{Lm}\p{Mn}\p{Mc}]/u;
-/** Characters that show nothing, or a blank, where they stand. */
+/**
+ * Characters that show nothing, or a blank, where they stand. Beyond the
+ * Default_Ignorable ones: U+2800 BRAILLE PATTERN BLANK, and marks that
+ * fonts draw as nothing though they are not ignorable — U+2D7F TIFINAGH
+ * CONSONANT JOINER, U+1107F BRAHMI NUMBER JOINER, U+16FE4 KHITAN SMALL
+ * SCRIPT FILLER.
+ */
 const INVISIBLE =
-  /[\p{Default_Ignorable_Code_Point}\p{Noncharacter_Code_Point}\p{Cf}\p{Zs}\p{Zl}\p{Zp}\u2800\u115F\u1160\u3164\uFFA0]/u;
+  /[\p{Default_Ignorable_Code_Point}\p{Noncharacter_Code_Point}\p{Cf}\p{Zs}\p{Zl}\p{Zp}\u2800\u115F\u1160\u3164\uFFA0\u2D7F\u{1107F}\u{16FE4}]/u;
 
 /**
  * The IdentifierClass (RFC 8264 §8–9, rules in their order), with ZWJ/ZWNJ
@@ -97,8 +104,7 @@ const INVISIBLE =
 function identifierProblem(part: string): string | undefined {
   const chars = [...part];
   for (const [i, ch] of chars.entries()) {
-    const name = `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
-    const refused = (what: string) => `Username contains ${name}, ${what}, which is not allowed`;
+    const refused = (what: string) => `Username contains ${codePoint(ch)}, ${what}, which is not allowed`;
     if (EXCEPTION_PVALID.test(ch)) continue;
     if (EXCEPTION_CONTEXTO.test(ch)) {
       if (!contextAllows(chars, i)) return refused('a character allowed only between particular letters');
@@ -117,6 +123,37 @@ function identifierProblem(part: string): string | undefined {
   }
   // RFC 5891 §4.2.3.2, for the same reason as in domain names: a mark alone shows nothing of its own.
   if (/^\p{M}/u.test(part)) return 'Username must not start a word with a combining mark';
+  return undefined;
+}
+
+/** Soft-dotted letters (i, j, Cyrillic і, …) and the dotless ı and ȷ: a dot above makes them i or j. */
+const DOTTED_BASE = /[\p{Soft_Dotted}\u0131\u0237]/u;
+
+/**
+ * Unicode TS #39 §5.4: marks that change nothing visible — a dot above a
+ * letter that has one already (or on ı, ȷ: then they are i, j), and one
+ * nonspacing mark twice in a row, drawn over itself. The skeleton keeps
+ * marks, so such a name would pass for its plain twin. Checked as typed
+ * (decomposed), not on the key: İ lower-cases to i + U+0307, yet shows a
+ * capital I with a dot, a letter of its own.
+ */
+function markProblem(decomposed: string): string | undefined {
+  let base = '';
+  let previous = '';
+  for (const ch of decomposed) {
+    if (!/\p{Mn}/u.test(ch)) {
+      base = ch;
+      previous = '';
+      continue;
+    }
+    if (ch === '\u0307' && DOTTED_BASE.test(base)) {
+      return `Username contains ${codePoint(ch)}, a dot above an i or j (or a letter like them) where it shows nothing new, which is not allowed`;
+    }
+    if (ch === previous) {
+      return `Username contains ${codePoint(ch)}, a combining mark repeated on one letter, which is not allowed`;
+    }
+    previous = ch;
+  }
   return undefined;
 }
 

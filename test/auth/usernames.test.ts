@@ -8,12 +8,16 @@ import { hashPassword } from '../../src/auth/passwords.js';
 import { parseDatabaseUrl } from '../../src/config.js';
 import { createDatabase, type Db } from '../../src/db/database.js';
 import { isPostgres } from '../../src/db/dialect.js';
+import { isUniqueViolation } from '../../src/db/errors.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import * as m0001 from '../../src/db/migrations/0001_users_and_books.js';
 import * as m0002 from '../../src/db/migrations/0002_sessions.js';
 import * as m0003 from '../../src/db/migrations/0003_bigint_ids.js';
 import * as m0004 from '../../src/db/migrations/0004_one_live_refresh_token.js';
-import { usernameKey } from '../../src/users/username.js';
+import { findUsernameClash, insertUser } from '../../src/users/repository.js';
+import { usernameSkeletons } from '../../src/users/skeleton.js';
+import { CONFUSABLES } from '../../src/users/unicode-data.js';
+import { checkUsername, usernameKey } from '../../src/users/username.js';
 import { body, build, FakeClock, signup, testConfig, testDatabaseUrl } from '../helpers.js';
 
 const password = 'testing_p@ssword';
@@ -78,6 +82,12 @@ const invisible: [string, string][] = [
   ['U+FE0F VARIATION SELECTOR inside', 'bob\uFE0F'],
   ['U+3000 IDEOGRAPHIC SPACE ×3', '\u3000\u3000\u3000'],
   ['a filler after a real name', 'alice\u3164'],
+  // Not Default_Ignorable, yet they show nothing.
+  ['U+16FE4 KHITAN SMALL SCRIPT FILLER ×3 after a name', 'caroleurs\u{16FE4}\u{16FE4}\u{16FE4}'],
+  ['U+2D7F TIFINAGH CONSONANT JOINER after a name', 'caroleurs\u2D7F'],
+  ['U+1107F BRAHMI NUMBER JOINER after a name', 'caroleurs\u{1107F}'],
+  ['U+180E MONGOLIAN VOWEL SEPARATOR inside', 'bo\u180Eb'],
+  ['U+1BCA0–U+1BCA3 shorthand format controls', 'bob\u{1BCA0}\u{1BCA1}\u{1BCA2}\u{1BCA3}'],
 ];
 
 for (const [name, username] of invisible) {
@@ -87,10 +97,36 @@ for (const [name, username] of invisible) {
     assert.equal(res.statusCode, 400, res.body);
     const answer = body<{ message: string; code: string }>(res);
     assert.equal(answer.code, 'USERNAME_INVALID');
-    assert.match(answer.message, /U\+[0-9A-F]{4}|space/);
+    assert.match(answer.message, /U\+[0-9A-F]{4,5}, an invisible or blank character|space/);
     assert.equal((await db.selectFrom('users').select('id').execute()).length, 0);
   });
 }
+
+test('a dot above a letter that already has one, or a mark twice on one letter, is refused (Unicode TS #39 §5.4)', async (t) => {
+  const { app, db } = await build(t);
+  for (const [username, mark] of [
+    ['ali\u0307ce', 'U+0307'], // looks exactly like alice
+    ['j\u0307ohn', 'U+0307'],
+    ['\u0131\u0307van', 'U+0307'], // dotless i + dot: an i
+    ['\u0237\u0307ohn', 'U+0307'], // dotless j + dot: a j
+    ['\u0456\u0307van', 'U+0307'], // Cyrillic і, soft-dotted too
+    ['ｉ\u0307van', 'U+0307'], // fullwidth i, once width-mapped
+    ['ali\u0323\u0307ce', 'U+0307'], // a dot below between does not hide it
+    ['zoe\u0308\u0308', 'U+0308'], // a second diaeresis over the first
+  ] as const) {
+    const res = await signup(app, as(username));
+    assert.equal(res.statusCode, 400, username);
+    const answer = body<{ message: string; code: string }>(res);
+    assert.equal(answer.code, 'USERNAME_INVALID', username);
+    assert.ok(answer.message.startsWith(`Username contains ${mark}, `), answer.message);
+    assert.ok(answer.message.endsWith(', which is not allowed'), answer.message);
+  }
+  assert.equal((await db.selectFrom('users').select('id').execute()).length, 0);
+  // A capital I with a dot (Turkish) is a letter of its own; so are dots on letters without one.
+  for (const username of ['\u0130stanbul', 'I\u0307zmir', '\u010Barol', 'Zoë']) {
+    assert.equal((await signup(app, as(username))).statusCode, 201, username);
+  }
+});
 
 test('other names outside the PRECIS IdentifierClass are refused with a clear 400', async (t) => {
   const { app } = await build(t);
@@ -133,8 +169,8 @@ test('the length rule (3-64) counts the normalised name', async (t) => {
 });
 
 test('a name that looks like an existing one is refused with 409 (Unicode TS #39 skeleton)', async (t) => {
-  const { app } = await build(t);
-  for (const username of ['paypal', 'hacker', 'mike', 'bob']) {
+  const { app } = await build(t, { SIGNUP_IP_MAX: '50' });
+  for (const username of ['paypal', 'hacker', 'mike', 'bob', 'robert', 'victor', 'user', 'nina', 'kevin']) {
     assert.equal((await signup(app, as(username))).statusCode, 201, username);
   }
   for (const lookalike of [
@@ -144,6 +180,14 @@ test('a name that looks like an existing one is refused with 409 (Unicode TS #39
     '\u041D\u0410\u0421\u041A\u0415R', // Cyrillic НАСКЕ
     'rnike', // r n for m
     'b0b', // zero for o
+    // Small letters whose prototype only the small form has: г is r, but Г is Γ.
+    '\u0433obert', // Cyrillic г
+    '\u03BDictor', // Greek ν
+    '\u03C5ser', // Greek υ
+    'b\u03C3b', // Greek σ
+    '\u057Cina', // Armenian ռ
+    'kev\u026An', // small capital ɪ
+    '\u0413OBERT', // the identity гobert, whatever case it is typed in
   ]) {
     const res = await signup(app, as(lookalike));
     assert.equal(res.statusCode, 409, lookalike);
@@ -153,6 +197,54 @@ test('a name that looks like an existing one is refused with 409 (Unicode TS #39
       lookalike,
     );
   }
+});
+
+test('no single character that Unicode TS #39 maps to an ASCII letter or digit gets past the check', (t) => {
+  const looksAlike = (a: string, b: string) => {
+    const [x, y] = [usernameSkeletons(usernameKey(a)), usernameSkeletons(usernameKey(b))];
+    return x.lower === y.lower || x.upper === y.upper;
+  };
+  const hex = (h: string) => String.fromCodePoint(Number.parseInt(h, 16));
+  // Inside a Latin name, or (for a right-to-left letter, which the Bidi Rule keeps out of one) three of it.
+  const names = (c: string, p: string): [string, string][] => [
+    [`x${c}yz`, `x${p}yz`],
+    [c.repeat(3), p.repeat(3)],
+  ];
+  let entries = 0;
+  let caught = 0;
+  let refused = 0;
+  const missed: string[] = [];
+  for (const line of CONFUSABLES.trim().split('\n')) {
+    const [from = '', ...to] = line.split(' ');
+    const prototype = to.length === 1 ? hex(to[0] ?? '') : '';
+    if (!/^[A-Za-z0-9]$/.test(prototype)) continue;
+    entries++;
+    const pair = names(hex(from), prototype).find(([name]) => checkUsername(name).ok);
+    if (!pair) {
+      refused++; // a compatibility form, symbol, mark or right-to-left digit: no name can hold it
+      continue;
+    }
+    if (looksAlike(...pair)) caught++;
+    else missed.push(`U+${from} → ${prototype}`);
+  }
+  t.diagnostic(`${entries} entries: ${caught} caught, ${refused} refused by the username rules`);
+  assert.deepEqual(missed, []);
+  assert.ok(caught > 400 && caught + refused === entries, `${caught} + ${refused} of ${entries}`);
+});
+
+test('the unique indexes hold both look-alike identities, whichever name comes first', async (t) => {
+  const { db } = await build(t);
+  let n = 0;
+  const add = (username: string) =>
+    insertUser(db, { publicId: `p${++n}`, username, passwordHash: 'h', createdAt: 'now' });
+  await add('robert'); // small-letter look-alike: г
+  await add('paypal'); // capital look-alike: I
+  await add('\u03BDictor');
+  for (const lookalike of ['\u0433obert', 'PAYPAI', 'victor']) {
+    await assert.rejects(add(lookalike), isUniqueViolation, lookalike);
+  }
+  assert.deepEqual(await findUsernameClash(db, 'victor'), { clash: 'confusable', username: '\u03BDictor' });
+  assert.deepEqual(await findUsernameClash(db, 'PAYPAI'), { clash: 'confusable', username: 'paypal' });
 });
 
 test('signups racing on one identity or on look-alikes: exactly one wins', async (t) => {
@@ -202,6 +294,8 @@ test('migration 0005: existing clashing accounts — the oldest keeps the name, 
     '\u0440\u0430\u0443\u0440\u0430l',
     'Alice~2',
     'bob',
+    'robert',
+    '\u0433obert',
   ];
   for (const [i, username] of names.entries()) {
     await old
@@ -253,6 +347,8 @@ test('migration 0005: existing clashing accounts — the oldest keeps the name, 
       `\u0440\u0430\u0443\u0440\u0430l~${id(4)}`,
       'Alice~2',
       'bob',
+      'robert',
+      `\u0433obert~${id(8)}`,
     ],
   );
   assert.equal(new Set(rows.map((r) => r.username_key)).size, rows.length);
@@ -265,7 +361,8 @@ test('migration 0005: existing clashing accounts — the oldest keeps the name, 
   );
   assert.match(warnings, new RegExp(`"ａｌｉｃｅ" \\(id ${id(2)}\\) has the same username as "alice"`));
   assert.match(warnings, new RegExp(`\\(id ${id(4)}\\) looks like "paypal" \\(id ${id(3)}\\)`));
-  assert.equal(warnings.trim().split('\n').length, 3, warnings);
+  assert.match(warnings, new RegExp(`\\(id ${id(8)}\\) looks like "robert" \\(id ${id(7)}\\)`));
+  assert.equal(warnings.trim().split('\n').length, 4, warnings);
   // Nothing is lost: every account and book is there, and a renamed account logs in with its new name.
   assert.equal((await db.selectFrom('books').select('id').execute()).length, names.length);
   closed = true;
@@ -280,4 +377,6 @@ test('migration 0005: existing clashing accounts — the oldest keeps the name, 
   });
   assert.equal(mine.statusCode, 200);
   assert.equal((await signup(app, as('ALICE'))).statusCode, 409);
+  assert.equal((await signup(app, as('PAYPAI'))).statusCode, 409);
+  assert.equal((await signup(app, as('\u0433\u043Ebert'))).statusCode, 409); // гоbert: like robert
 });

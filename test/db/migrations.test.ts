@@ -35,12 +35,21 @@ test('migrations apply, are idempotent, and revert', async (t) => {
       ['0004_one_live_refresh_token', 'Success'],
       ['0005_username_identity', 'Success'],
       ['0006_throttle_counters', 'Success'],
+      ['0007_data_versions', 'Success'],
     ],
   );
-  assert.deepEqual(await tables(db), ['books', 'refresh_tokens', 'sessions', 'throttle_counters', 'users']);
+  assert.deepEqual(await tables(db), [
+    'books',
+    'data_versions',
+    'refresh_tokens',
+    'sessions',
+    'throttle_counters',
+    'users',
+  ]);
   assert.deepEqual((await migrateToLatest(db)).results, []);
+  await migrateDown(db); // 0007_data_versions drops its table and triggers
   await migrateDown(db); // 0006_throttle_counters drops its table
-  await migrateDown(db); // 0005_username_identity drops two columns and their indexes
+  await migrateDown(db); // 0005_username_identity drops three columns and their indexes
   await migrateDown(db); // 0004_one_live_refresh_token drops an index only
   await migrateDown(db); // 0003_bigint_ids changes column types only
   assert.deepEqual(await tables(db), ['books', 'refresh_tokens', 'sessions', 'users']);
@@ -49,7 +58,14 @@ test('migrations apply, are idempotent, and revert', async (t) => {
   await migrateDown(db);
   assert.deepEqual(await tables(db), []);
   await migrateToLatest(db);
-  assert.deepEqual(await tables(db), ['books', 'refresh_tokens', 'sessions', 'throttle_counters', 'users']);
+  assert.deepEqual(await tables(db), [
+    'books',
+    'data_versions',
+    'refresh_tokens',
+    'sessions',
+    'throttle_counters',
+    'users',
+  ]);
 });
 
 test('the database enforces unique usernames and unique title+author keys', async (t) => {
@@ -60,7 +76,8 @@ test('the database enforces unique usernames and unique title+author keys', asyn
     public_id: 'p1',
     username: 'u',
     username_key: 'u',
-    username_skeleton: 'u',
+    username_skeleton_lower: 'u',
+    username_skeleton_upper: 'u',
     password_hash: 'h',
     admin: 0,
     created_at: 'now',

@@ -101,3 +101,26 @@ test('valid UTF-8 is kept exactly, even split across chunks on the wire, and a B
   const stored = await db.selectFrom('books').select(['title', 'author']).execute();
   assert.deepEqual(stored, [{ title, author: 'Zoë' }]);
 });
+
+test('a JSON body labelled with another charset is 415; utf-8 in any spelling is fine', async (t) => {
+  const { app } = await build(t);
+  for (const charset of ['latin1', 'utf-16', 'iso-8859-1']) {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/signup',
+      headers: { 'content-type': `application/json; charset=${charset}` },
+      payload: JSON.stringify({ username: `c${charset.replace(/\W/g, '')}`, password: 'testing_p@ssword' }),
+    });
+    assert.equal(res.statusCode, 415, charset);
+    assert.equal(JSON.parse(res.body).code, 'UNSUPPORTED_MEDIA_TYPE');
+  }
+  for (const [i, charset] of ['utf-8', 'UTF-8', '"utf-8"', 'utf8'].entries()) {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/signup',
+      headers: { 'content-type': `application/json; charset=${charset}` },
+      payload: JSON.stringify({ username: `utf${i}user`, password: 'testing_p@ssword' }),
+    });
+    assert.equal(res.statusCode, 201, `${charset}: ${res.body}`);
+  }
+});

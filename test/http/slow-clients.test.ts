@@ -220,3 +220,21 @@ test('the server process applies the settings: slow headers cut off, connections
   }
   assert.match(server.output(), /connection limit reached/);
 });
+
+test('a client that asks for large answers and never reads them is cut off once nothing has moved for REQUEST_TIMEOUT + 2 s', async (t) => {
+  const server = await serve(t);
+  // Seen from the server: a paused client does not notice the close until it reads again.
+  const serverSide = new Promise<number>((resolve) =>
+    server.app.server.once('connection', (s: import('node:net').Socket) =>
+      s.once('close', () => resolve(Date.now())),
+    ),
+  );
+  const { socket } = await server.connect();
+  socket.pause(); // never read: the answers fill the socket buffers and then nothing moves
+  const started = Date.now();
+  for (let i = 0; i < 20; i++)
+    socket.write('GET /docs/static/swagger-ui-bundle.js HTTP/1.1\r\nHost: localhost\r\n\r\n');
+  const ms = await Promise.race([serverSide.then((at) => at - started), sleep(15_000).then(() => -1)]);
+  assert.ok(ms >= 0, 'the server still holds the connection after 15 s');
+  assert.ok(ms >= 3500, `closed after ${ms} ms: too early for a 4 s limit`);
+});

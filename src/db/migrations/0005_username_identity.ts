@@ -1,13 +1,24 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: migrations run against the schema as it was then, not today's types
 import type { Kysely } from 'kysely';
-import { usernameSkeleton } from '../../users/skeleton.js';
+import { usernameSkeletons } from '../../users/skeleton.js';
 import { usernameKey } from '../../users/username.js';
 import { isPostgres } from '../dialect.js';
 
+const COLUMNS = ['username_key', 'username_skeleton_lower', 'username_skeleton_upper'] as const;
+
+type Identity = { username: string; key: string; lower: string; upper: string };
+type Holder = { id: number; username: string };
+
+function identity(username: string): Identity {
+  const key = usernameKey(username);
+  return { username, key, ...usernameSkeletons(key) };
+}
+
 /**
  * One identity per username (PRECIS UsernameCaseMapped) and one per look-alike
- * (UTS #39 skeleton), each held by a unique index, so that two signups racing
- * on `Alice` and `alice` cannot both win.
+ * (UTS #39 skeletons, of the name in small letters and in capitals), each held
+ * by a unique index, so that two signups racing on `Alice` and `alice`, or on
+ * `robert` and Cyrillic `гobert`, cannot both win.
  *
  * Accounts made before this were compared byte for byte, so `Alice` and
  * `alice` (or a Cyrillic `аlice`) may both exist. The oldest (lowest id)
@@ -17,7 +28,7 @@ import { isPostgres } from '../dialect.js';
  * Reverting drops the columns and keeps the new names.
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  for (const column of ['username_key', 'username_skeleton']) {
+  for (const column of COLUMNS) {
     // NOT NULL needs a default for existing rows; SQLite cannot drop it afterwards.
     await db.schema
       .alterTable('users')
@@ -30,35 +41,41 @@ export async function up(db: Kysely<any>): Promise<void> {
     .select(['id', 'username'])
     .orderBy('id')
     .execute();
-  const byKey = new Map<string, { id: number; username: string }>();
-  const bySkeleton = new Map<string, { id: number; username: string }>();
-  const names = new Map<number, { username: string; key: string; skeleton: string }>();
+  // One map per unique index: an identity is taken if any of its columns is.
+  const held = {
+    key: new Map<string, Holder>(),
+    lower: new Map<string, Holder>(),
+    upper: new Map<string, Holder>(),
+  };
+  const holder = (name: Identity) =>
+    held.key.get(name.key) ?? held.lower.get(name.lower) ?? held.upper.get(name.upper);
+  const hold = (name: Identity, row: Holder) => {
+    held.key.set(name.key, row);
+    held.lower.set(name.lower, row);
+    held.upper.set(name.upper, row);
+  };
+  const names = new Map<number, Identity>();
   const younger: { id: number; username: string; clash: string }[] = [];
   // Every account that keeps its name is known before any is renamed, so a new name never takes an existing one.
   for (const row of rows) {
-    const key = usernameKey(row.username);
-    const skeleton = usernameSkeleton(key);
-    const older = byKey.get(key) ?? bySkeleton.get(skeleton);
+    const name = identity(row.username);
+    const older = holder(name);
     if (older) {
-      const how = byKey.has(key) ? 'has the same username as' : 'looks like';
+      const how = held.key.has(name.key) ? 'has the same username as' : 'looks like';
       younger.push({ ...row, clash: `${how} "${older.username}" (id ${older.id})` });
       continue;
     }
-    byKey.set(key, row);
-    bySkeleton.set(skeleton, row);
-    names.set(row.id, { username: row.username, key, skeleton });
+    hold(name, row);
+    names.set(row.id, name);
   }
   for (const row of younger) {
     for (let n = 1; ; n++) {
-      const username = `${row.username}~${row.id}${n > 1 ? `~${n}` : ''}`;
-      const key = usernameKey(username);
-      const skeleton = usernameSkeleton(key);
-      if (byKey.has(key) || bySkeleton.has(skeleton)) continue;
-      byKey.set(key, row);
-      bySkeleton.set(skeleton, row);
-      names.set(row.id, { username, key, skeleton });
+      const name = identity(`${row.username}~${row.id}${n > 1 ? `~${n}` : ''}`);
+      if (holder(name)) continue;
+      hold(name, row);
+      names.set(row.id, name);
       process.stderr.write(
-        `bookapi: migration 0005: user "${row.username}" (id ${row.id}) ${row.clash}: renamed to "${username}"\n`,
+        `bookapi: migration 0005: user "${row.username}" (id ${row.id}) ${row.clash}: renamed to "${name.username}"\n`,
       );
       break;
     }
@@ -66,35 +83,30 @@ export async function up(db: Kysely<any>): Promise<void> {
   for (const [id, name] of names) {
     await db
       .updateTable('users')
-      .set({ username: name.username, username_key: name.key, username_skeleton: name.skeleton })
+      .set({
+        username: name.username,
+        username_key: name.key,
+        username_skeleton_lower: name.lower,
+        username_skeleton_upper: name.upper,
+      })
       .where('id', '=', id)
       .execute();
   }
 
-  if (isPostgres(db)) {
-    await db.schema
-      .alterTable('users')
-      .alterColumn('username_key', (c) => c.dropDefault())
-      .alterColumn('username_skeleton', (c) => c.dropDefault())
-      .execute();
+  for (const column of COLUMNS) {
+    if (isPostgres(db)) {
+      await db.schema
+        .alterTable('users')
+        .alterColumn(column, (c) => c.dropDefault())
+        .execute();
+    }
+    await db.schema.createIndex(`users_${column}_unique`).on('users').column(column).unique().execute();
   }
-  await db.schema
-    .createIndex('users_username_key_unique')
-    .on('users')
-    .column('username_key')
-    .unique()
-    .execute();
-  await db.schema
-    .createIndex('users_username_skeleton_unique')
-    .on('users')
-    .column('username_skeleton')
-    .unique()
-    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await db.schema.dropIndex('users_username_skeleton_unique').execute();
-  await db.schema.dropIndex('users_username_key_unique').execute();
-  await db.schema.alterTable('users').dropColumn('username_skeleton').execute();
-  await db.schema.alterTable('users').dropColumn('username_key').execute();
+  for (const column of [...COLUMNS].reverse()) {
+    await db.schema.dropIndex(`users_${column}_unique`).execute();
+    await db.schema.alterTable('users').dropColumn(column).execute();
+  }
 }
