@@ -18,8 +18,11 @@ export const REDACT = [
  * JSON lines for log collectors; readable, coloured lines for a person at a
  * terminal (`auto` decides by whether stdout is one).
  */
+export const isPretty = (format: LogFormat): boolean =>
+  format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
+
 export function loggerOptions(level: LogLevel, format: LogFormat = 'json') {
-  const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
+  const pretty = isPretty(format);
   return {
     level,
     redact: { paths: REDACT, censor: '[redacted]' },

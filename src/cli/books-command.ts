@@ -3,7 +3,7 @@ import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { type ExportFormat, exportBooks } from '../books/transfer/exporter.js';
 import { ImportRefused, importBooks } from '../books/transfer/importer.js';
-import { formatOf, type ImportFormat, openRecords } from '../books/transfer/records.js';
+import { formatOf, type ImportFormat, MalformedFile, openRecords } from '../books/transfer/records.js';
 import { systemClock } from '../clock.js';
 import { withDatabase } from './database.js';
 import { progress } from './progress.js';
@@ -56,6 +56,10 @@ Examples:
       const format = options.format;
       if (format !== 'csv' && format !== 'ndjson') throw new UsageError('--format must be csv or ndjson');
       const out = options.out ? fs.createWriteStream(options.out) : process.stdout;
+      // `bookapi books export | head` closes the pipe early: that is the reader's choice, not a failure.
+      process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EPIPE') process.exit(0);
+      });
       const count = await withDatabase((db) => exportBooks(db, out, format as ExportFormat));
       if (options.out) {
         out.end();
@@ -91,6 +95,9 @@ async function importCommand(
   ).catch((error: unknown) => {
     bar.stop();
     if (error instanceof ImportRefused) throw new UsageError(error.message);
+    if (error instanceof MalformedFile) {
+      throw new Error(`${file} cannot be read as ${format}: ${error.message} (nothing more was imported)`);
+    }
     throw error;
   });
   bar.stop();

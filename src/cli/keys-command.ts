@@ -41,6 +41,8 @@ Examples:
     .description('list the keys of the ring: which one signs, which only verify')
     .option('-f, --file <path>', 'the JWK Set file (default: JWT_KEYS_FILE or JWT_KEYS)')
     .action((options: { file?: string }) => {
+      if (options.file && !fs.existsSync(options.file))
+        throw new UsageError(`${options.file} does not exist`);
       const jwks = options.file ? readRing(options.file) : [...loadConfig().jwtKeys];
       if (jwks.length === 0) {
         console.log('no key ring: tokens are HS256 with JWT_SECRET (or the generated secret in DATA_DIR)');

@@ -55,6 +55,9 @@ Examples:
           }
         }
         for (const r of (await migrateDown(db)).results ?? []) console.log(`reverted ${r.migrationName}`);
+        console.log(
+          'servers on this database expect every migration: run `bookapi migrate` before starting them again',
+        );
       }, MANUAL),
     );
 

@@ -20,7 +20,7 @@ export async function readPassword(prompt: string, options: { confirm: boolean }
     rl.close();
     if (!first) {
       throw new UsageError(
-        'no password given: stdin is not a terminal, so set BOOKAPI_ADMIN_PASSWORD or pipe the password on stdin',
+        'no password given: stdin is not a terminal, so set BOOKAPI_ADMIN_PASSWORD or pipe the password (one non-empty line) on stdin',
       );
     }
     return first;

@@ -5,7 +5,7 @@ import { buildApp } from '../app.js';
 import { type Config, ConfigError, loadConfig } from '../config.js';
 import { createDatabase } from '../db/database.js';
 import { migrateToLatest, migrationStatus } from '../db/migrate.js';
-import { loggerOptions } from '../logger.js';
+import { isPretty, loggerOptions } from '../logger.js';
 import { resolveSecret } from './secret.js';
 import { startupSummary } from './summary.js';
 import { supervise } from './supervisor.js';
@@ -75,7 +75,7 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
   if (cluster.isPrimary) {
     const address = app.server.address() as AddressInfo;
     const summary = startupSummary({ config, secret, migrations: applied, address });
-    app.log.info(summary.fields, summary.message);
+    app.log.info(isPretty(config.logFormat) ? {} : summary.fields, summary.message);
   }
   if (process.env.BOOKAPI_LOOP_STATS) reportLoopDelayOnSignal();
 }

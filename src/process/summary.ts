@@ -23,6 +23,7 @@ export function describeDatabase(config: Config): string {
  * and how tokens are signed. Logged at info with the same facts as fields.
  */
 export function startupSummary(facts: StartupFacts): { fields: Record<string, unknown>; message: string } {
+  // For people (pretty logs) the sentence says it all; collectors get the same facts as fields.
   const { config, secret, migrations, address } = facts;
   const wildcard = address.address === '0.0.0.0' || address.address === '::';
   const host = wildcard
@@ -42,6 +43,7 @@ export function startupSummary(facts: StartupFacts): { fields: Record<string, un
       ? `database up to date (${migrations.total} migrations)`
       : `applied ${migrations.applied.join(', ')} (${migrations.total} migrations)`;
   const workers = `${config.workers} worker${config.workers === 1 ? '' : 's'}`;
+  const throttling = config.redisUrl ? `Redis ${redactUrl(config.redisUrl)}` : 'the database';
   const listening = wildcard ? ` (all interfaces, port ${address.port})` : '';
   return {
     fields: {
@@ -53,9 +55,10 @@ export function startupSummary(facts: StartupFacts): { fields: Record<string, un
       url,
       docs: `${url}/docs`,
       signing,
+      throttling,
     },
     message:
       `bookapi ${VERSION} ready at ${url}${listening} — docs ${url}/docs; ${describeDatabase(config)}, ` +
-      `${applied}; ${workers}; tokens signed with ${signing}`,
+      `${applied}; ${workers}; tokens signed with ${signing}; login counters in ${throttling}`,
   };
 }

@@ -1,5 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
-import { createLogger } from '../logger.js';
+import { createLogger, isPretty } from '../logger.js';
 import type { ResolvedSecret } from './secret.js';
 import { generatedSecretNote, migrateOnce } from './serve.js';
 import { startupSummary } from './summary.js';
@@ -49,7 +49,7 @@ export async function supervise(secret: ResolvedSecret): Promise<void> {
       migrations,
       address: { address: address.address ?? config.host, port: address.port },
     });
-    log.info(summary.fields, summary.message);
+    log.info(isPretty(config.logFormat) ? {} : summary.fields, summary.message);
   });
 
   cluster.on('exit', (worker, code, signal) => {

@@ -180,6 +180,9 @@ test('keys generate puts the new key first; keys list says which one signs', () 
     assert.match(lines[0] ?? '', /^signs +ES256 /);
     assert.match(lines[1] ?? '', /^verifies +EdDSA /);
     assert.equal(bookapi(['keys', 'generate', '--file', file, '--alg', 'RS256']).status, 2);
+    const missing = bookapi(['keys', 'list', '--file', path.join(dir, 'nope.json')]);
+    assert.equal(missing.status, 2, 'a mistyped file is an error, not an empty ring');
+    assert.match(missing.stderr, /nope\.json does not exist/);
     const fromEnv = bookapi(['keys', 'list'], { JWT_KEYS_FILE: file });
     assert.equal(fromEnv.stdout, list.stdout);
   } finally {

@@ -15,7 +15,7 @@ before(() => {
   const build = spawnSync(process.execPath, ['scripts/ensure-build.mjs'], { encoding: 'utf8' });
   assert.equal(build.status, 0, build.stderr);
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'bookapi-prod-'));
-  for (const entry of ['package.json', 'package-lock.json', 'dist', 'scripts', 'node_modules']) {
+  for (const entry of ['package.json', 'package-lock.json', 'bin', 'dist', 'scripts', 'node_modules']) {
     fs.cpSync(entry, path.join(root, entry), { recursive: true, verbatimSymlinks: true });
   }
   // What `npm ci --omit=dev` leaves, without compiling better-sqlite3 again.

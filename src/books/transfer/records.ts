@@ -37,8 +37,9 @@ export function openRecords(file: string, format: ImportFormat): RecordSource {
   const input = fs.createReadStream(file);
   // Nothing may listen for 'data' before the parser is piped in (it would start the flow and drop
   // what it read): the stream's own byte count measures progress.
-  const records =
-    format === 'csv' ? csvRecords(input) : format === 'ndjson' ? ndjsonRecords(input) : jsonRecords(input);
+  const records = namingParseErrors(
+    format === 'csv' ? csvRecords(input) : format === 'ndjson' ? ndjsonRecords(input) : jsonRecords(input),
+  );
   return { records, bytesRead: () => input.bytesRead, size };
 }
 
@@ -79,6 +80,19 @@ async function* jsonRecords(input: fs.ReadStream): AsyncIterable<SourceRecord> {
   const items = input.pipe(streamArray.withParserAsStream());
   for await (const { key, value } of items as AsyncIterable<{ key: number; value: unknown }>) {
     yield { where: `item ${key + 1}`, value };
+  }
+}
+
+/** The file as a whole cannot be parsed (not a JSON array, unbalanced CSV quotes…). */
+export class MalformedFile extends Error {
+  override name = 'MalformedFile';
+}
+
+async function* namingParseErrors(records: AsyncIterable<SourceRecord>): AsyncIterable<SourceRecord> {
+  try {
+    yield* records;
+  } catch (error) {
+    throw new MalformedFile(error instanceof Error ? error.message : String(error));
   }
 }
 
