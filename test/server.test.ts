@@ -82,7 +82,9 @@ test('without JWT_SECRET a secret is generated once and survives a restart; SIGT
 
     const second = start(env);
     const base2 = await listening(second.output);
-    // Said once, when generated; later starts only name the file in their summary.
+    // Said once, when generated; later starts only name the file in their summary (logged just after listening).
+    for (let i = 0; i < 100 && !/"event":"startup"/.test(second.output()); i++)
+      await new Promise((r) => setTimeout(r, 50));
     assert.doesNotMatch(second.output(), /generated a random secret/);
     assert.match(second.output(), /tokens signed with HS256 with the generated secret in /);
     const books = await json(`${base2}/bookapi/books`, { headers: { 'x-access-token': token } });
