@@ -63,8 +63,10 @@ for (const [name, env, message] of [
 test('without JWT_SECRET a secret is generated once and survives a restart; SIGTERM exits 0', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bookapi-server-'));
   const env = { DATABASE_URL: `sqlite:${path.join(dir, 'books.db')}` };
+  const started: ChildProcess[] = [];
   try {
     const first = start(env);
+    started.push(first.child);
     const base = await listening(first.output);
     assert.match(first.output(), /generated a random secret/);
     assert.equal(fs.statSync(path.join(dir, 'jwt-secret')).mode & 0o777, 0o600);
@@ -81,6 +83,7 @@ test('without JWT_SECRET a secret is generated once and survives a restart; SIGT
     assert.equal(await first.exit, 0);
 
     const second = start(env);
+    started.push(second.child);
     const base2 = await listening(second.output);
     // Said once, when generated; later starts only name the file in their summary (logged just after listening).
     for (let i = 0; i < 100 && !/"event":"startup"/.test(second.output()); i++)
@@ -92,6 +95,8 @@ test('without JWT_SECRET a secret is generated once and survives a restart; SIGT
     second.child.kill('SIGINT');
     assert.equal(await second.exit, 0);
   } finally {
+    // A failed assertion must not leave a server running: the test file would never end.
+    for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
