@@ -163,7 +163,7 @@ test('admin list shows the admins; without a terminal and without a password the
   assert.equal(silent.status, 2);
   assert.match(
     silent.stderr,
-    /no password given: stdin is not a terminal, so set BOOKAPI_ADMIN_PASSWORD or pipe the password on stdin/,
+    /no password given: stdin is not a terminal, so set BOOKAPI_ADMIN_PASSWORD or pipe the password \(one non-empty line\) on stdin/,
   );
 
   assert.equal(
