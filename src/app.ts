@@ -22,6 +22,7 @@ import { installDraining } from './http/draining.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './http/errors.js';
 import { installJsonParser } from './http/json-body.js';
 import { docsUi, openapi } from './http/openapi.js';
+import { lazyChildLogger } from './http/request-log.js';
 import { mountRoutes } from './http/route.js';
 import { asPages, security } from './http/security.js';
 import { validatorCompiler } from './http/validation.js';
@@ -52,6 +53,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const clock = options.clock ?? systemClock;
   const app = Fastify({
     logger: options.logger ?? false,
+    childLoggerFactory: lazyChildLogger,
     bodyLimit: BODY_LIMIT,
     ...connectionOptions(config.connections),
     clientErrorHandler,

@@ -112,38 +112,46 @@ function authenticator(deps: GuardDeps, auth: RouteAuth): onRequestHookHandler {
     } catch (error) {
       return done(error as Error);
     }
-    const admit = (found: AuthLookup) => {
-      try {
-        admitted(req, found, claims);
-      } catch (error) {
-        return done(error as Error);
-      }
-      done();
-    };
-    const lookUp = (read: Versions | undefined) => {
-      let found: ReturnType<AuthCache['lookup']>;
-      try {
-        if (read !== undefined) req.dataVersions = read;
-        found = deps.auth.lookup(claims.sub, claims.sid, deps.clock.now(), read);
-      } catch (error) {
-        return done(error as Error);
-      }
-      if (found instanceof Promise) found.then(admit, done);
-      else admit(found);
-    };
-    if (versions instanceof Promise) versions.then(lookUp, done);
-    else lookUp(versions);
+    if (versions instanceof Promise) versions.then((read) => lookUp(req, claims, read, done), done);
+    else lookUp(req, claims, versions, done);
   };
 
-  function admitted(req: FastifyRequest, found: AuthLookup, claims: AccessClaims): void {
-    if (found.kind === 'no-user') throw errors.userNotFound();
-    if (found.kind !== 'ok') throw errors.tokenRevoked();
-    if (mode === 'admin' && !found.user.admin) throw errors.adminRequired();
-    if (fresh && !(claims.fresh && deps.clock.now() / 1000 - claims.iat <= deps.freshTokenTtl))
-      throw errors.freshLoginRequired();
+  // Plain functions, not closures: the synchronous path allocates nothing of its own.
+  function lookUp(
+    req: FastifyRequest,
+    claims: AccessClaims,
+    versions: Versions | undefined,
+    done: Done,
+  ): void {
+    let found: ReturnType<AuthCache['lookup']>;
+    try {
+      if (versions !== undefined) req.dataVersions = versions;
+      found = deps.auth.lookup(claims.sub, claims.sid, deps.clock.now(), versions);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (found instanceof Promise) found.then((result) => admit(req, claims, result, done), done);
+    else admit(req, claims, found, done);
+  }
+
+  function admit(req: FastifyRequest, claims: AccessClaims, found: AuthLookup, done: Done): void {
+    try {
+      if (found.kind === 'no-user') throw errors.userNotFound();
+      if (found.kind !== 'ok') throw errors.tokenRevoked();
+      if (mode === 'admin' && !found.user.admin) throw errors.adminRequired();
+      if (fresh && !(claims.fresh && deps.clock.now() / 1000 - claims.iat <= deps.freshTokenTtl))
+        throw errors.freshLoginRequired();
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
     req.user = found.user;
+    done();
   }
 }
+
+type Done = (error?: Error) => void;
 
 const BEARER = /^Bearer +(\S+) *$/i;
 

@@ -6,9 +6,14 @@ import { nextLink } from '../http/pagination.js';
 import { type BookRow, FIND_BOOK_SQL, findBook, LIST_BOOKS_SQL, listBooks } from './repository.js';
 import type { Book } from './schemas.js';
 
-/** Cached answers per process, at most this many bytes of JSON; a bigger page is never cached. */
+/**
+ * Cached answers per process: at most this many bytes, counting what an entry costs beyond its
+ * JSON (so that many tiny answers, 404s for ids nobody has, stay bounded too), and never a page
+ * bigger than MAX_ANSWER_BYTES.
+ */
 const MAX_BYTES = 8 * 1024 * 1024;
 const MAX_ANSWER_BYTES = 256 * 1024;
+const ENTRY_OVERHEAD = 256;
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** An answer as sent: serialized once, by the route's own response schema. Null body: 404. */
@@ -82,7 +87,7 @@ export class BookReads {
   }
 
   private file(key: string, version: string, answer: Answer): Answer {
-    const bytes = key.length + (answer.body?.length ?? 0) + (answer.link?.length ?? 0);
+    const bytes = ENTRY_OVERHEAD + key.length + (answer.body?.length ?? 0) + (answer.link?.length ?? 0);
     if (bytes > MAX_ANSWER_BYTES) return answer;
     const previous = this.entries.get(key);
     if (previous !== undefined) {

@@ -87,6 +87,7 @@ class SqliteHotPath implements HotPath {
   private readonly writes: Statements;
   private readonly dataVersion: SQLite.Statement;
   private readonly readVersions: SQLite.Statement;
+  private readonly readVersionsOnWriter: SQLite.Statement;
   private seen = -1;
   private current: Versions | undefined;
 
@@ -97,13 +98,18 @@ class SqliteHotPath implements HotPath {
     this.writes = new Statements(writer);
     this.dataVersion = this.reader.prepare('pragma data_version').pluck();
     this.readVersions = this.reader.prepare(VERSIONS_SQL);
+    this.readVersionsOnWriter = writer.prepare(VERSIONS_SQL);
   }
 
   versions(): Versions {
     const dataVersion = this.dataVersion.get() as number;
     if (dataVersion !== this.seen || this.current === undefined) {
-      // Read after data_version: a commit after this read changes data_version again.
-      this.current = this.readVersions.get() as Versions;
+      // Read after data_version: a commit after this read changes data_version again. Between
+      // its transactions the writer reads the same committed rows, from pages it has just
+      // written itself (after this process's own writes the reader would read them afresh).
+      this.current = (
+        this.writer.inTransaction ? this.readVersions.get() : this.readVersionsOnWriter.get()
+      ) as Versions;
       this.seen = dataVersion;
     }
     return this.current;
@@ -197,31 +203,41 @@ class PostgresHotPath implements HotPath {
 
 /**
  * One read shared by the callers that arrived before it was sent — never
- * one already in flight, which may predate a commit the caller has seen
- * (its client was told "logged out", then sent this request). A caller that
- * finds a read in flight waits for the next one, which all such callers
- * share and which is sent as soon as the one in flight returns.
+ * one already sent, which may predate a commit the caller has seen (its
+ * client was told "logged out", then sent this request). Callers gather
+ * until the event loop has taken in the requests that arrived with them,
+ * then one read is sent for all of them; the next caller starts the next
+ * gathering. At most `maxInFlight` reads are out at once (each holds a pool
+ * connection); a gathering that finds them all out waits for one to return,
+ * and keeps gathering meanwhile.
  */
 export class SharedRead<T> {
-  private inFlight: Promise<T> | undefined;
-  private queued: Promise<T> | undefined;
+  private gathering: Promise<T> | undefined;
+  private inFlight = 0;
+  private readonly returned: (() => void)[] = [];
 
-  constructor(private readonly read: () => Promise<T>) {}
+  constructor(
+    private readonly read: () => Promise<T>,
+    private readonly maxInFlight = 2,
+  ) {}
 
   next(): Promise<T> {
-    if (this.queued !== undefined) return this.queued;
-    if (this.inFlight === undefined) return this.send();
-    const send = () => this.send();
-    this.queued = this.inFlight.then(send, send);
-    return this.queued;
+    this.gathering ??= this.gather();
+    return this.gathering;
   }
 
-  private send(): Promise<T> {
-    this.queued = undefined;
-    const read = this.read().finally(() => {
-      if (this.inFlight === read) this.inFlight = undefined;
-    });
-    this.inFlight = read;
-    return read;
+  private async gather(): Promise<T> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.inFlight >= this.maxInFlight)
+      await new Promise<void>((resolve) => this.returned.push(resolve));
+    // Closed and sent in one step: every caller of this gathering arrived before the read was sent.
+    this.gathering = undefined;
+    this.inFlight++;
+    try {
+      return await this.read();
+    } finally {
+      this.inFlight--;
+      this.returned.shift()?.();
+    }
   }
 }

@@ -7,6 +7,7 @@ export interface Database {
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   throttle_counters: ThrottleCountersTable;
+  data_versions: DataVersionsTable;
 }
 
 export interface UsersTable {
@@ -64,4 +65,11 @@ export interface ThrottleCountersTable {
   hits: number;
   /** Epoch ms when the window closes; a closed window counts from zero again. */
   reset_at: number;
+}
+
+/** What cached answers were read under (migration 0007, src/db/hot-path.ts): 'auth' and 'books'. */
+export interface DataVersionsTable {
+  name: string;
+  /** Random; replaced, in the same transaction, by every change that could alter a cached answer. */
+  version: string;
 }
