@@ -3,7 +3,8 @@
 // drives both with autocannon (32 connections) in interleaved rounds, and reports medians,
 // spreads, ratios and CPU time per request. Where the machine has the cores, the servers run on
 // cores of their own and the load generator (this process) on another. It reports; it asserts
-// nothing. BENCH_SCENARIOS=1,7 runs only those scenarios (by number).
+// nothing. BENCH_SCENARIOS=1,7 runs only those scenarios (by number). BENCH_METRICS=1 runs every
+// server with the Prometheus metrics on (METRICS_TOKEN); scenario 9 compares off and on in turns.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -13,6 +14,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
+import { searchText } from '../src/books/search.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -27,6 +29,8 @@ const PIN = process.env.BENCH_PIN !== '0' && CORES >= 2 && spawnSync('taskset', 
 const SERVER_CORES = `1-${CORES - 1}`;
 const TICKS_PER_SECOND = 100; // USER_HZ, the unit of /proc/<pid>/stat times on Linux
 const SECRET = randomBytes(32).toString('hex');
+const METRICS_TOKEN = randomBytes(32).toString('hex');
+const METRICS = process.env.BENCH_METRICS === '1';
 const USER = { username: 'bench', password: 'bench passphrase 2026' };
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bookapi-bench-'));
 
@@ -88,6 +92,7 @@ async function startApp(env: Record<string, string>, pin = PIN): Promise<Server>
       LOGIN_IP_MAX_FAILURES: '100000',
       SIGNUP_IP_MAX: '100000',
       BOOKAPI_LOOP_STATS: '1',
+      ...(METRICS ? { METRICS_TOKEN } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -118,6 +123,8 @@ interface Target {
   headers?: Record<string, string>;
   connections?: number;
   duration?: number;
+  /** Another path for every request (the n-th), so that no answer comes from a cache. */
+  vary?: (n: number) => string;
 }
 
 let unique = 0;
@@ -165,6 +172,7 @@ async function drive(base: string, t: Target): Promise<{ run: Run; total: number
   const body = t.body;
   // A body with "[<id>]" gets a fresh number in every request (autocannon's own idReplacement
   // sends nothing in this version), so each POST creates a new book.
+  const vary = t.vary;
   const requests =
     body?.includes('[<id>]') === true
       ? [
@@ -175,7 +183,16 @@ async function drive(base: string, t: Target): Promise<{ run: Run; total: number
             setupRequest: (req: object) => ({ ...req, body: body.replace('[<id>]', String(++unique)) }),
           },
         ]
-      : undefined;
+      : vary
+        ? [
+            {
+              method,
+              path: t.path,
+              headers,
+              setupRequest: (req: object) => ({ ...req, path: vary(++unique) }),
+            },
+          ]
+        : undefined;
   const result = await autocannon({
     url: `${base}${t.path}`,
     method,
@@ -302,10 +319,12 @@ function seed100k(file: string): void {
   db.pragma('busy_timeout = 10000');
   const now = new Date().toISOString();
   const insert = db.prepare(
-    'insert into books (title, author, title_key, author_key, owner_id, created_at, updated_at) values (?, ?, ?, ?, 1, ?, ?)',
+    'insert into books (title, author, title_key, author_key, search_text, owner_id, created_at, updated_at) ' +
+      'values (?, ?, ?, ?, ?, 1, ?, ?)',
   );
   db.transaction(() => {
-    for (let i = 0; i < 100_000; i++) insert.run(`Deep ${i}`, 'Bulk', `deep ${i}`, 'bulk', now, now);
+    for (let i = 0; i < 100_000; i++)
+      insert.run(`Deep ${i}`, 'Bulk', `deep ${i}`, 'bulk', searchText(`Deep ${i}`, 'Bulk'), now, now);
   })();
   // Fold the seed into the database file now, or the server's next write would do it mid-run.
   db.pragma('wal_checkpoint(TRUNCATE)');
@@ -358,11 +377,14 @@ async function main(): Promise<void> {
     }
   }
   extra.rssAfterEachRunMb = rounds;
+  if (wanted('9')) await metricsCost(file, list);
 
-  if (wanted('4')) {
+  if (wanted('4') || wanted('10')) {
     progress('seeding 100,000 books');
     seed100k(file);
     memory.after100kBooks = rssMb(app.child.pid);
+  }
+  if (wanted('4')) {
     const first: Target = { path: '/bookapi/books?limit=100', headers: auth };
     const deep: Target = { path: '/bookapi/books?limit=100&after=99000', headers: auth };
     const answers4: unknown[] = [];
@@ -382,6 +404,8 @@ async function main(): Promise<void> {
       median((r4b?.runs ?? []).map((r, i) => r.rps / (r4a?.runs[i]?.rps ?? Number.NaN))).toFixed(3),
     );
   }
+
+  if (wanted('10')) ref = await searches(app, ref, auth);
 
   memory.afterRuns = rssMb(app.child.pid);
   await stop(app.child);
@@ -417,6 +441,51 @@ async function main(): Promise<void> {
   if (wanted('8')) await workers(file, list);
   await stop(ref.child);
   report();
+}
+
+/**
+ * Search over the 100,000 books of scenario 4 ("Deep <i>" by "Bulk"): a word in every book and a
+ * word in one, first as every client asking the same (answered from the page cache, like 4a),
+ * then with every request a different page or word, so each one reads the database (no
+ * reference there: it has no answer for paths it has not seen).
+ */
+async function searches(app: Server, ref: Server, auth: Record<string, string>): Promise<Server> {
+  const common: Target = { path: '/bookapi/books?limit=100&q=bulk', headers: auth };
+  const rare: Target = { path: '/bookapi/books?limit=100&q=12345', headers: auth };
+  const answers: unknown[] = [];
+  for (const t of [common, rare]) await record(app.base, t, answers);
+  await stop(ref.child);
+  const searchRef = await startReference(answers);
+  await interleavedRows(
+    [
+      { name: '10a. search, a word in all 100k books (cached)', target: common },
+      { name: '10b. search, a word in 1 of 100k books (cached)', target: rare },
+    ],
+    app,
+    searchRef,
+  );
+  const uncached = [
+    {
+      name: '10c. search, a word in all 100k books, every request another page',
+      target: { ...common, vary: (n: number) => `${common.path}&after=${1 + ((n * 7919) % 99_900)}` },
+    },
+    {
+      name: '10d. search, every request another word in 1 of 100k books',
+      target: {
+        ...rare,
+        vary: (n: number) => `/bookapi/books?limit=100&q=${10_000 + ((n * 7919) % 90_000)}`,
+      },
+    },
+  ];
+  const made = uncached.map((u): Row => ({ scenario: u.name, runs: [] }));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [i, u] of uncached.entries()) {
+      progress(`${u.name}: round ${round}/${ROUNDS}`);
+      made[i]?.runs.push(await load(app, u.target));
+    }
+  }
+  rows.push(...made);
+  return searchRef;
 }
 
 /**
@@ -457,6 +526,45 @@ async function loginFlood(file: string, list: Target): Promise<void> {
   } finally {
     await stop(app.child);
     if (PIN) spawnSync('taskset', ['-a', '-c', '-p', '0', String(process.pid)]);
+  }
+}
+
+/**
+ * What the metrics cost: the list on two servers over the same database, one without metrics and
+ * one with METRICS_TOKEN, in turns (which goes first alternates by round), then one scrape.
+ */
+async function metricsCost(file: string, list: Target): Promise<void> {
+  const off = await startApp({ DATABASE_URL: `sqlite:${file}`, METRICS_TOKEN: '' });
+  const on = await startApp({ DATABASE_URL: `sqlite:${file}`, METRICS_TOKEN });
+  try {
+    for (const server of [off, on]) await load(server, { ...list, duration: 2 });
+    const runs: Record<'off' | 'on', Run[]> = { off: [], on: [] };
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const which of round % 2 === 1 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
+        progress(`9. metrics ${which}: round ${round}/${ROUNDS}`);
+        runs[which].push(await load(which === 'on' ? on : off, list));
+      }
+    }
+    const ratio = median(runs.on.map((r, i) => r.rps / (runs.off[i]?.rps ?? Number.NaN)));
+    const cpu = (xs: Run[]) => median(xs.map((r) => r.cpuUs ?? 0));
+    const scrape = await fetch(`${on.base}/metrics`, {
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    });
+    const text = await scrape.text();
+    rows.push({ scenario: '9a. metrics off: GET /bookapi/books', runs: runs.off });
+    rows.push({
+      scenario: '9b. metrics on (METRICS_TOKEN): GET /bookapi/books',
+      runs: runs.on,
+      note: `${ratio.toFixed(3)}× off by req/s (rounds in turns); CPU ${cpu(runs.on)} vs ${cpu(runs.off)} µs/req; a scrape ${scrape.status}, ${text.length} bytes`,
+    });
+    extra.metricsOnVsOff = {
+      ratio: Number(ratio.toFixed(3)),
+      cpuUsOn: cpu(runs.on),
+      cpuUsOff: cpu(runs.off),
+    };
+  } finally {
+    await stop(off.child);
+    await stop(on.child);
   }
 }
 

@@ -15,6 +15,10 @@ const DATABASE_INDEPENDENT = new Set([
   'test/cli/cli.test.ts',
   'test/cli/production.test.ts',
   'test/http/docs-browser.test.ts',
+  'test/metrics/observer.test.ts',
+  'test/metrics/workers.test.ts',
+  'test/web/client.test.ts',
+  'test/web/refresh.test.ts',
 ]);
 
 function testFiles(dir) {

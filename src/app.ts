@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { ensureInitialAdmin } from './admin/initial-admin.js';
 import { AdminRoutes } from './admin/routes.js';
+import { Audit } from './audit/audit.js';
+import { AuditRoutes } from './audit/routes.js';
 import { AuthCache } from './auth/auth-cache.js';
 import { publicRoute } from './auth/decorators.js';
 import { installGuard, registerPublicPlugin } from './auth/guard.js';
@@ -16,6 +18,7 @@ import { createDatabase, type Db } from './db/database.js';
 import { openHotPath } from './db/hot-path.js';
 import { migrateAtStart } from './db/migrate.js';
 import { HealthRoutes } from './health/routes.js';
+import { clientAssets } from './home/client.js';
 import { HomeRoutes } from './home/routes.js';
 import { connectionOptions, limitConnections } from './http/connections.js';
 import { installDraining } from './http/draining.js';
@@ -26,6 +29,11 @@ import { lazyChildLogger } from './http/request-log.js';
 import { mountRoutes } from './http/route.js';
 import { asPages, security } from './http/security.js';
 import { validatorCompiler } from './http/validation.js';
+import { Retention } from './jobs/retention.js';
+import { installMetrics } from './metrics/install.js';
+import { PersonalTokenRoutes } from './personal-tokens/routes.js';
+import { TokenUsage } from './personal-tokens/usage.js';
+import { DeviceRoutes } from './sessions/routes.js';
 import { openCounterStore } from './throttle/counters.js';
 import type { CounterStore } from './throttle/store.js';
 import { Throttle } from './throttle/throttle.js';
@@ -91,6 +99,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ttlSeconds: config.accessTokenTtl,
     clock,
   });
+  // The metrics, when METRICS_TOKEN or METRICS_PORT turn them on; otherwise nothing counts.
+  const observer = installMetrics(app, { config: config.metrics, db });
+  const audit = new Audit(db, clock, observer);
   const sessions = new Sessions({
     db,
     tokens,
@@ -99,6 +110,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     refreshIdleTtl: config.refreshIdleTtl,
     refreshReuseGrace: config.refreshReuseGrace,
     secret: config.jwtSecret,
+    audit,
   });
   const counters = options.counters ?? (await openCounterStore(config, db, app.log));
   app.addHook('onClose', async () => counters.close());
@@ -110,21 +122,33 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // runs a handler of ours (the preflight is answered in CORS's own hook).
   await app.register(security, { corsOrigins: config.corsOrigins });
   // From here on every route is checked: deny by default.
+  const personalTokens = config.personalAccessTokens ? new TokenUsage(db, app.log) : undefined;
+  // Before the database closes: the uses seen since the last write are written.
+  if (personalTokens) app.addHook('onClose', async () => personalTokens.close());
   installGuard(app, {
     auth: new AuthCache(db, hot),
     hot,
     tokens,
     clock,
     freshTokenTtl: config.freshTokenTtl,
+    personalTokens,
+    observer,
   });
   await app.register(openapi);
   await registerPublicPlugin(app, asPages(docsUi));
+  await registerPublicPlugin(app, clientAssets);
 
   mountRoutes(app, new HomeRoutes());
   mountRoutes(app, new HealthRoutes({ db, counters }));
-  mountRoutes(app, new AuthRoutes({ db, clock, sessions, throttle, ring }));
-  mountRoutes(app, new MeRoutes({ db, clock, throttle }));
-  mountRoutes(app, new AdminRoutes({ db, clock }));
+  mountRoutes(
+    app,
+    new AuthRoutes({ db, clock, sessions, throttle, ring, audit, refreshTokenTtl: config.refreshTokenTtl }),
+  );
+  mountRoutes(app, new MeRoutes({ db, clock, throttle, audit }));
+  mountRoutes(app, new DeviceRoutes({ db, clock, audit, refreshIdleTtl: config.refreshIdleTtl }));
+  mountRoutes(app, new AuditRoutes({ db }));
+  if (config.personalAccessTokens) mountRoutes(app, new PersonalTokenRoutes({ db, clock, audit }));
+  mountRoutes(app, new AdminRoutes({ db, clock, audit }));
   mountRoutes(app, new BookRoutes({ db, clock, hot }));
   app.get(
     '/openapi.json',
@@ -132,5 +156,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     publicRoute(async () => app.swagger()),
   );
 
+  const retention = new Retention({ db, clock, log: app.log, auditRetention: config.auditRetention });
+  app.addHook('onReady', async () => retention.start());
+  app.addHook('onClose', async () => retention.stop());
+  app.decorate('retention', retention);
+  app.decorate('tokenUsage', personalTokens);
+
   return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The pruning of old audit events, sessions and tokens (runs by itself; tests call runOnce). */
+    retention: Retention;
+    /** Personal access tokens' last uses, written once a minute (tests call flush). */
+    tokenUsage: TokenUsage | undefined;
+  }
 }

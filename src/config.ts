@@ -57,6 +57,19 @@ export interface Config {
   readonly initialAdmin: { readonly username: string; readonly password: string } | undefined;
   /** How long a client may take to send a request, or stay idle, and how many may be connected. */
   readonly connections: ConnectionLimits;
+  /** Seconds the audit log keeps an event; older ones are pruned in the background. */
+  readonly auditRetention: number;
+  /** Whether personal access tokens (bkp_…) are accepted and can be created. */
+  readonly personalAccessTokens: boolean;
+  readonly metrics: MetricsConfig;
+}
+
+/** GET /metrics is off unless one of these is set. */
+export interface MetricsConfig {
+  /** Bearer token that may read /metrics on the API's port. */
+  readonly token: string | undefined;
+  /** A port of its own for /metrics, bound to 127.0.0.1 only. */
+  readonly port: number | undefined;
 }
 
 export interface ThrottleConfig {
@@ -119,6 +132,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtKeys: parseJwtKeys(read(env, 'JWT_KEYS'), read(env, 'JWT_KEYS_FILE')),
     initialAdmin: parseInitialAdmin(read(env, 'ADMIN_USERNAME'), env.ADMIN_PASSWORD),
     connections: parseConnectionLimits(env),
+    auditRetention: parseDuration('AUDIT_RETENTION', read(env, 'AUDIT_RETENTION') ?? '90d'),
+    personalAccessTokens: parseSwitch('PERSONAL_ACCESS_TOKENS', read(env, 'PERSONAL_ACCESS_TOKENS') ?? 'on'),
+    metrics: parseMetrics(env),
   });
 }
 
@@ -179,12 +195,26 @@ export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }
 
-function parsePort(value: string): number {
+function parsePort(value: string, name = 'PORT'): number {
   const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
   if (!(port >= 0 && port <= 65535)) {
-    throw new ConfigError(`PORT must be a number from 0 to 65535, got "${value}"`);
+    throw new ConfigError(`${name} must be a number from 0 to 65535, got "${value}"`);
   }
   return port;
+}
+
+const SWITCH: Record<string, boolean> = { on: true, true: true, 1: true, off: false, false: false, 0: false };
+
+function parseSwitch(name: string, value: string): boolean {
+  const on = SWITCH[value.toLowerCase()];
+  if (on === undefined) throw new ConfigError(`${name} must be on or off, got "${value}"`);
+  return on;
+}
+
+function parseMetrics(env: NodeJS.ProcessEnv): MetricsConfig {
+  const token = checkSecret(read(env, 'METRICS_TOKEN'), 'METRICS_TOKEN');
+  const port = read(env, 'METRICS_PORT');
+  return Object.freeze({ token, port: port === undefined ? undefined : parsePort(port, 'METRICS_PORT') });
 }
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };

@@ -26,6 +26,12 @@ export type ErrorCode =
   | 'USERNAME_INVALID'
   | 'FORBIDDEN'
   | 'ADMIN_REQUIRED'
+  | 'INSUFFICIENT_SCOPE'
+  | 'SESSION_TOKEN_REQUIRED'
+  | 'SESSION_NOT_FOUND'
+  | 'TOKEN_NOT_FOUND'
+  | 'TOO_MANY_TOKENS'
+  | 'CROSS_SITE_REQUEST'
   | 'BOOK_NOT_FOUND'
   | 'BOOK_EXISTS'
   | 'ROUTE_NOT_FOUND'
@@ -94,6 +100,27 @@ export const errors = {
     new ApiError(409, 'USERNAME_CONFUSABLE', 'A user with a name that looks the same already exists!'),
   usernameInvalid: (message: string) => new ApiError(400, 'USERNAME_INVALID', message),
   adminRequired: () => new ApiError(403, 'ADMIN_REQUIRED', 'Admin privileges required!'),
+  /** RFC 6750 §3.1: the token is good but lacks a scope this route needs. */
+  insufficientScope: (scopes: readonly string[]) =>
+    new ApiError(403, 'INSUFFICIENT_SCOPE', 'Insufficient scope!', {
+      'www-authenticate': `Bearer realm="bookapi", error="insufficient_scope", scope="${scopes.join(' ')}"`,
+    }),
+  sessionTokenRequired: () =>
+    new ApiError(
+      403,
+      'SESSION_TOKEN_REQUIRED',
+      'A personal access token cannot do this; use the access token of a password login!',
+      { 'www-authenticate': 'Bearer realm="bookapi", error="insufficient_scope"' },
+    ),
+  sessionNotFound: () => new ApiError(404, 'SESSION_NOT_FOUND', 'Session not found!'),
+  tokenNotFound: () => new ApiError(404, 'TOKEN_NOT_FOUND', 'Token not found!'),
+  tooManyTokens: (max: number) =>
+    new ApiError(
+      409,
+      'TOO_MANY_TOKENS',
+      `At most ${max} personal access tokens per account; revoke one first`,
+    ),
+  forbidden: (message: string) => new ApiError(403, 'FORBIDDEN', message),
   notBookOwner: () =>
     new ApiError(403, 'FORBIDDEN', 'Only the owner of this book or an admin may change it!'),
   bookNotFound: () => new ApiError(404, 'BOOK_NOT_FOUND', 'book does not exist'),

@@ -1,9 +1,12 @@
+import type { Audit } from '../audit/audit.js';
+import type { AuditType } from '../audit/events.js';
 import { adminRequired, freshTokenRequired } from '../auth/decorators.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { errors } from '../errors.js';
-import { linkNext } from '../http/pagination.js';
+import { clientOf } from '../http/client.js';
 import { type Reply, type Req, route } from '../http/route.js';
+import { revokeUserTokens } from '../personal-tokens/repository.js';
 import { revokeUserSessions } from '../sessions/repository.js';
 import { keepOneAdmin } from '../users/last-admin.js';
 import { deleteUser, findUser, listUsers, type UserRecord, updateUserFlags } from '../users/repository.js';
@@ -12,7 +15,7 @@ import type { AdminUser } from '../users/user.js';
 import { DeleteUserSchema, ListUsersSchema, UpdateUserSchema } from './schemas.js';
 
 export class AdminRoutes {
-  constructor(private readonly deps: { db: Db; clock: Clock }) {}
+  constructor(private readonly deps: { db: Db; clock: Clock; audit: Audit }) {}
 
   @route({ method: 'GET', url: '/admin/users', schema: ListUsersSchema })
   @adminRequired
@@ -25,8 +28,12 @@ export class AdminRoutes {
       if (!cursor) throw errors.invalidInput('after must be the public_id of an existing user');
       afterId = cursor.id;
     }
-    const users = await listUsers(this.deps.db, afterId, limit);
-    linkNext(reply, '/admin/users', limit, users, (user) => user.publicId);
+    const { q } = req.query;
+    const users = await listUsers(this.deps.db, afterId, limit, q?.trim());
+    const path = q?.trim() ? `/admin/users?q=${encodeURIComponent(q.trim())}&` : '/admin/users?';
+    const last = users.at(-1);
+    if (users.length === limit && last !== undefined)
+      reply.header('link', `<${path}limit=${limit}&after=${last.publicId}>; rel="next"`);
     return { Users: users.map(toAdminView) };
   }
 
@@ -41,13 +48,29 @@ export class AdminRoutes {
       const losesAdmin = target.admin && !target.disabled && (makeAdmin === false || disabled === true);
       if (losesAdmin) await keepOneAdmin(trx, target.id);
       await updateUserFlags(trx, target.id, { admin: makeAdmin, disabled });
-      // A disabled account's tokens must stop at once, not when they expire.
-      if (disabled === true) await revokeUserSessions(trx, target.id, clock.now());
+      // A disabled account's tokens must stop at once, not when they expire, and stay stopped
+      // if it is enabled again; a demoted admin's admin tokens must not come back with a promotion.
+      if (disabled === true) {
+        await revokeUserSessions(trx, target.id, clock.now());
+        await revokeUserTokens(trx, target.id, clock.now());
+      }
+      if (makeAdmin === false && target.admin) await revokeUserTokens(trx, target.id, clock.now(), 'admin');
     });
-    req.log.info(
-      { event: 'admin.user_updated', admin: admin.publicId, user: target.publicId, changes: req.body },
-      'admin updated a user',
-    );
+    // One event per change that changed something: enabling an enabled account records nothing.
+    const changes: AuditType[] = [];
+    if (makeAdmin !== undefined && makeAdmin !== target.admin)
+      changes.push(makeAdmin ? 'account.promoted' : 'account.demoted');
+    if (disabled !== undefined && disabled !== target.disabled)
+      changes.push(disabled ? 'account.disabled' : 'account.enabled');
+    for (const type of changes) {
+      await this.deps.audit.record(req.log, {
+        type,
+        outcome: 'success',
+        actor: admin.publicId,
+        subject: target.publicId,
+        client: clientOf(req),
+      });
+    }
     return toAdminView({ ...target, ...definedFlags(makeAdmin, disabled) });
   }
 
@@ -61,10 +84,13 @@ export class AdminRoutes {
       return deleteUser(trx, target.id);
     });
     if (!deleted) throw errors.userNotFound();
-    req.log.info(
-      { event: 'admin.user_deleted', admin: admin.publicId, user: target.publicId },
-      'admin deleted a user',
-    );
+    await this.deps.audit.record(req.log, {
+      type: 'account.deleted',
+      outcome: 'success',
+      actor: admin.publicId,
+      subject: target.publicId,
+      client: clientOf(req),
+    });
     return { message: 'User deleted' };
   }
 

@@ -13,6 +13,13 @@ export const ListUsersSchema = {
     {
       limit: PageLimit,
       after: Type.Optional(Type.String({ format: 'uuid' })),
+      q: Type.Optional(
+        Type.String({
+          maxLength: 64,
+          pattern: '^[^\\p{Cc}]*$',
+          description: 'Only users whose name contains this (ignoring case and width)',
+        }),
+      ),
     },
     { additionalProperties: false },
   ),

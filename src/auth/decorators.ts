@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AdminUser, AuthUser } from '../users/user.js';
-import { describe, mergeRequirement, type Requirement, type RouteAuth } from './requirement.js';
+import { describe, mergeRequirement, type Requirement, type RouteAuth, withScopes } from './requirement.js';
+import type { Scope } from './scopes.js';
 
 /*
  * The authentication decorators. Each one works two ways:
@@ -28,6 +29,8 @@ type AnyRequest = FastifyRequest<any, any, any, any, any, any, any, any>;
 type AnyReply = FastifyReply<any, any, any, any, any, any, any, any>;
 
 const requirements = new WeakMap<AnyFunction, RouteAuth>();
+/** Scopes recorded by `@scope`, kept apart so they stack in any order with the other decorators. */
+const declaredScopes = new WeakMap<AnyFunction, readonly Scope[]>();
 /** Wrapped plain handler → the (user, req, reply) function it calls. */
 const wrapped = new WeakMap<AnyFunction, UserHandler<never>>();
 
@@ -41,8 +44,14 @@ export type GuardedHandler<Rq = FastifyRequest, Rp = FastifyReply, R = unknown> 
 ) => R) & { readonly [guarded]: true };
 
 /** What a handler or route method needs, or undefined when it declares nothing. */
-export function authOf(fn: AnyFunction): RouteAuth | undefined {
-  return requirements.get(fn);
+export function authOf(fn: AnyFunction, options: { method?: boolean } = {}): RouteAuth | undefined {
+  const auth = requirements.get(fn);
+  const scopes = declaredScopes.get(fn);
+  if (scopes === undefined) return auth;
+  // On a route method `@scope` alone implies `@tokenRequired` (mountRoutes builds the handler);
+  // a plain function must still be wrapped by an auth decorator to receive its user.
+  if (auth === undefined && !options.method) return undefined;
+  return withScopes(auth, scopes, fn.name ? `handler ${fn.name}` : 'a handler');
 }
 
 function record(fn: AnyFunction, mode: Requirement, where: string): RouteAuth {
@@ -82,7 +91,10 @@ function decorate(mode: Requirement, target: AnyFunction, context?: unknown): An
   }
   // Wrapping an already-wrapped handler stacks the requirements, like Python decorators.
   const auth = mergeRequirement(requirements.get(target), mode, where);
-  return userHandler(inner ?? (target as UserHandler<never>), auth);
+  const handler = userHandler(inner ?? (target as UserHandler<never>), auth);
+  const scopes = declaredScopes.get(target);
+  if (scopes !== undefined) declaredScopes.set(handler, scopes);
+  return handler;
 }
 
 /** Requires a valid token for a live user; the handler receives that user. */
@@ -164,4 +176,69 @@ export function freshTokenRequired<
 >(handler: UserHandler<AuthUser, Rq, Rp, R>): GuardedHandler<Rq, Rp, R>;
 export function freshTokenRequired(target: AnyFunction, context?: unknown): unknown {
   return decorate('fresh', target, context);
+}
+
+/**
+ * Only a session's access token: never a personal access token, whatever its
+ * scopes. For managing sessions and tokens and for logging out (a password
+ * change and account deletion already need a fresh login, which no personal
+ * access token is). Stacks like `freshTokenRequired`; alone it implies
+ * `tokenRequired`.
+ */
+export function sessionTokenRequired<This, U extends AuthUser, Rq extends AnyRequest, Rp extends AnyReply, R>(
+  method: (this: This, user: U, req: Rq, reply: Rp) => R,
+  context: ClassMethodDecoratorContext<This, (this: This, user: U, req: Rq, reply: Rp) => R>,
+): void;
+export function sessionTokenRequired<Rq, Rp, R>(
+  handler: GuardedHandler<Rq, Rp, R>,
+): GuardedHandler<Rq, Rp, R>;
+export function sessionTokenRequired<
+  Rq extends AnyRequest = FastifyRequest,
+  Rp extends AnyReply = FastifyReply,
+  R = unknown,
+>(handler: UserHandler<AuthUser, Rq, Rp, R>): GuardedHandler<Rq, Rp, R>;
+export function sessionTokenRequired(target: AnyFunction, context?: unknown): unknown {
+  return decorate('session', target, context);
+}
+
+/** What `scope(...)` returns: a method decorator, or a wrapper that returns the handler it is given. */
+export interface ScopeDecorator {
+  /** A route method: it takes the user first (a `(req, reply)` method is a public route's, and has no scope). */
+  <This, U extends AuthUser | null, Rq extends AnyRequest, Rp extends AnyReply, R>(
+    method: (this: This, user: U, req: Rq, reply: Rp) => R,
+    context: ClassMethodDecoratorContext<This, (this: This, user: U, req: Rq, reply: Rp) => R>,
+  ): void;
+  /** Around a handler made by tokenRequired, adminRequired or optionalToken. */
+  <Rq, Rp, R>(handler: GuardedHandler<Rq, Rp, R>): GuardedHandler<Rq, Rp, R>;
+  /** Inside one of them: a (user, req, reply) function, which they then wrap. */
+  <
+    U extends AuthUser | null,
+    Rq extends AnyRequest = FastifyRequest,
+    Rp extends AnyReply = FastifyReply,
+    R = unknown,
+  >(
+    handler: UserHandler<U, Rq, Rp, R>,
+  ): UserHandler<U, Rq, Rp, R>;
+}
+
+/**
+ * The scopes a personal access token needs for this route (a session's token
+ * holds all its user's): `@scope('books:write')` above `@tokenRequired`, or
+ * `scope('books:read')(tokenRequired(handler))`. Several stack (all are
+ * needed); alone it implies `tokenRequired`. With personal access tokens on,
+ * a route that declares no scope (and is not session-only or admin) stops the
+ * start-up: deny by default.
+ */
+export function scope(...scopes: [Scope, ...Scope[]]): ScopeDecorator {
+  return ((target: AnyFunction, context?: unknown) => {
+    if (context !== undefined) {
+      const ctx = context as DecoratorContext;
+      if (ctx.kind !== 'method' || ctx.static)
+        throw new TypeError(`@scope decorates route methods only, not ${String(ctx.name)}`);
+    } else if (typeof target !== 'function') {
+      throw new TypeError('scope() wraps a handler function');
+    }
+    declaredScopes.set(target, [...new Set([...(declaredScopes.get(target) ?? []), ...scopes])]);
+    return context === undefined ? target : undefined;
+  }) as ScopeDecorator;
 }

@@ -7,13 +7,17 @@ import type {
 } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { HotPath, Versions } from '../db/hot-path.js';
-import { errors } from '../errors.js';
+import { ApiError, errors } from '../errors.js';
 import { ErrorResponse } from '../http/schemas.js';
+import type { Observer } from '../metrics/observer.js';
+import { hashToken, isWellFormedPat, looksLikePat } from '../personal-tokens/token.js';
+import type { TokenUsage } from '../personal-tokens/usage.js';
 import type { AuthLookup } from '../sessions/repository.js';
 import type { AuthUser } from '../users/user.js';
 import type { AuthCache } from './auth-cache.js';
 import { authOf } from './decorators.js';
-import type { RouteAuth } from './requirement.js';
+import { describeAuth, type RouteAuth, requiredScopes } from './requirement.js';
+import type { Scope } from './scopes.js';
 import type { AccessClaims, Tokens } from './tokens.js';
 
 declare module 'fastify' {
@@ -39,6 +43,9 @@ export interface GuardDeps {
   clock: Clock;
   /** Seconds after a password login during which its tokens count as fresh. */
   freshTokenTtl: number;
+  /** Where personal access tokens' uses are noted; undefined when PERSONAL_ACCESS_TOKENS is off. */
+  personalTokens: TokenUsage | undefined;
+  observer: Observer;
 }
 
 const PUBLIC_CONTEXT = 'bookapiPublicContext';
@@ -65,7 +72,7 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
   app.decorateRequest('dataVersions', null);
   const hooks = new Map<string, onRequestHookHandler>();
   const hookFor = (auth: RouteAuth) => {
-    const key = `${auth.mode}:${auth.fresh}`;
+    const key = `${auth.mode}:${auth.fresh}:${auth.sessionOnly}:${requiredScopes(auth).join(',')}`;
     let hook = hooks.get(key);
     if (!hook) {
       hook = authenticator(deps, auth);
@@ -75,12 +82,25 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
   };
 
   app.addHook('onRoute', function (this: FastifyInstance, route) {
-    if (this.hasDecorator(PUBLIC_CONTEXT)) return documentAuth(route, { mode: 'public', fresh: false });
+    if (this.hasDecorator(PUBLIC_CONTEXT))
+      return documentAuth(route, { mode: 'public', fresh: false, sessionOnly: false, scopes: [] });
     const auth = authOf(route.handler);
     if (!auth) {
       throw new Error(
         `${String(route.method)} ${route.url} has no auth decorator: wrap its handler in ` +
           'tokenRequired, adminRequired or optionalToken, or mark it publicRoute',
+      );
+    }
+    // With personal access tokens on, a route must say what one needs: deny by default.
+    if (
+      deps.personalTokens &&
+      auth.mode !== 'public' &&
+      !auth.sessionOnly &&
+      requiredScopes(auth).length === 0
+    ) {
+      throw new Error(
+        `${String(route.method)} ${route.url} (${describeAuth(auth)}) declares no scope: add @scope(…) for ` +
+          'what a personal access token needs, or @sessionTokenRequired if none may use it',
       );
     }
     route.config = { ...route.config, auth };
@@ -96,9 +116,11 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
  * version read, then answers from the cache or one query.
  */
 function authenticator(deps: GuardDeps, auth: RouteAuth): onRequestHookHandler {
-  const { mode, fresh } = auth;
+  const { mode, fresh, sessionOnly } = auth;
+  const scopes = requiredScopes(auth);
   return function authenticate(req, _reply, done) {
-    let claims: AccessClaims;
+    let claims: AccessClaims | undefined;
+    let patHash: string | undefined;
     let versions: ReturnType<HotPath['versions']>;
     try {
       const token = readToken(req);
@@ -106,48 +128,97 @@ function authenticator(deps: GuardDeps, auth: RouteAuth): onRequestHookHandler {
         if (mode === 'optional') return done();
         throw errors.tokenMissing();
       }
-      claims = deps.tokens.verify(token);
+      if (looksLikePat(token)) {
+        // Off, or not one we could have issued: the same answer as any bad token.
+        if (deps.personalTokens === undefined || !isWellFormedPat(token)) throw errors.tokenInvalid();
+        patHash = hashToken(token);
+      } else {
+        claims = deps.tokens.verify(token);
+      }
       // Read now, after the request arrived, and before any cached row is used.
       versions = deps.hot?.versions();
     } catch (error) {
-      return done(error as Error);
+      return reject(error as Error, done);
     }
-    if (versions instanceof Promise) versions.then((read) => lookUp(req, claims, read, done), done);
-    else lookUp(req, claims, versions, done);
+    if (versions instanceof Promise) versions.then((read) => lookUp(req, claims, patHash, read, done), done);
+    else lookUp(req, claims, patHash, versions, done);
   };
 
   // Plain functions, not closures: the synchronous path allocates nothing of its own.
   function lookUp(
     req: FastifyRequest,
-    claims: AccessClaims,
+    claims: AccessClaims | undefined,
+    patHash: string | undefined,
     versions: Versions | undefined,
     done: Done,
   ): void {
     let found: ReturnType<AuthCache['lookup']>;
     try {
       if (versions !== undefined) req.dataVersions = versions;
-      found = deps.auth.lookup(claims.sub, claims.sid, deps.clock.now(), versions);
+      const now = deps.clock.now();
+      found =
+        claims !== undefined
+          ? deps.auth.lookup(claims.sub, claims.sid, now, versions)
+          : deps.auth.lookupPat(patHash as string, now, versions);
     } catch (error) {
-      done(error as Error);
+      reject(error as Error, done);
       return;
     }
-    if (found instanceof Promise) found.then((result) => admit(req, claims, result, done), done);
+    if (found instanceof Promise)
+      found.then(
+        (result) => admit(req, claims, result, done),
+        (error: Error) => reject(error, done),
+      );
     else admit(req, claims, found, done);
   }
 
-  function admit(req: FastifyRequest, claims: AccessClaims, found: AuthLookup, done: Done): void {
+  function admit(req: FastifyRequest, claims: AccessClaims | undefined, found: AuthLookup, done: Done): void {
     try {
-      if (found.kind === 'no-user') throw errors.userNotFound();
-      if (found.kind !== 'ok') throw errors.tokenRevoked();
-      if (mode === 'admin' && !found.user.admin) throw errors.adminRequired();
-      if (fresh && !(claims.fresh && deps.clock.now() / 1000 - claims.iat <= deps.freshTokenTtl))
-        throw errors.freshLoginRequired();
+      if (found.kind !== 'ok') throw refusal(found.kind);
+      const { user } = found;
+      if (claims === undefined) {
+        // A personal access token: never where a session is needed, and only within its scopes
+        // (its user counts as an admin only when it holds the admin scope).
+        if (sessionOnly) throw errors.sessionTokenRequired();
+        if (!holdsAll(user.scopes, scopes)) throw errors.insufficientScope(scopes);
+        if (mode === 'admin' && !user.admin) throw errors.adminRequired();
+        deps.personalTokens?.used(user.tokenId as string, deps.clock.now());
+      } else {
+        if (mode === 'admin' && !user.admin) throw errors.adminRequired();
+        if (fresh && !(claims.fresh && deps.clock.now() / 1000 - claims.iat <= deps.freshTokenTtl))
+          throw errors.freshLoginRequired();
+        // A session holds every scope of its user: only `admin` can be missing, and it is refused above.
+        if (!holdsAll(user.scopes, scopes)) throw errors.insufficientScope(scopes);
+      }
+      req.user = user;
     } catch (error) {
-      done(error as Error);
+      reject(error as Error, done);
       return;
     }
-    req.user = found.user;
     done();
+  }
+
+  function reject(error: Error, done: Done): void {
+    if (error instanceof ApiError) deps.observer.tokenRejected(error.code);
+    done(error);
+  }
+}
+
+function holdsAll(held: ReadonlySet<Scope>, needed: readonly Scope[]): boolean {
+  for (const scope of needed) if (!held.has(scope)) return false;
+  return true;
+}
+
+function refusal(kind: Exclude<AuthLookup['kind'], 'ok'>): ApiError {
+  switch (kind) {
+    case 'no-user':
+      return errors.userNotFound();
+    case 'unknown':
+      return errors.tokenInvalid();
+    case 'expired':
+      return errors.tokenExpired();
+    default:
+      return errors.tokenRevoked();
   }
 }
 
@@ -172,16 +243,18 @@ function toArray<T>(value: T | T[] | undefined): T[] {
   return Array.isArray(value) ? value : [value];
 }
 
-const SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, { accessToken: [] }];
-
-/** Every route's OpenAPI entry states its auth requirement and the errors that come with it. */
-function documentAuth(route: RouteOptions, { mode, fresh }: RouteAuth): void {
+/** Every route's OpenAPI entry states its auth requirement, the scopes it needs and the errors that come with it. */
+function documentAuth(route: RouteOptions, auth: RouteAuth): void {
+  const { mode, fresh, sessionOnly } = auth;
   const schema = { ...route.schema };
   const responses = { ...(schema.response as Record<string, unknown> | undefined) };
   if (mode === 'public') {
     schema.security = [];
   } else {
-    schema.security = mode === 'optional' ? [{}, ...SECURITY] : SECURITY;
+    // OpenAPI 3.1: for a bearer scheme the list names what the token must be allowed to do.
+    const scopes = sessionOnly ? [] : [...requiredScopes(auth)];
+    const security: Record<string, string[]>[] = [{ bearerAuth: scopes }, { accessToken: scopes }];
+    schema.security = mode === 'optional' ? [{}, ...security] : security;
     responses[401] ??= {
       ...ErrorResponse,
       description: fresh
@@ -189,7 +262,19 @@ function documentAuth(route: RouteOptions, { mode, fresh }: RouteAuth): void {
         : 'Token missing, invalid, expired or revoked',
     };
     responses[404] ??= { ...ErrorResponse, description: 'Not found' };
-    if (mode === 'admin') responses[403] ??= { ...ErrorResponse, description: 'Admin privileges required' };
+    const forbidden = [
+      mode === 'admin' ? 'Admin privileges required' : undefined,
+      sessionOnly
+        ? 'A personal access token cannot do this (SESSION_TOKEN_REQUIRED)'
+        : 'The personal access token lacks a scope (INSUFFICIENT_SCOPE)',
+    ].filter(Boolean);
+    // A route's own 403 (not the owner, say) keeps its text; these are added to it.
+    const own = (responses[403] as { description?: string } | undefined)?.description;
+    responses[403] = { ...ErrorResponse, description: [own, ...forbidden].filter(Boolean).join('; ') };
+    const note = sessionOnly
+      ? 'Needs the access token of a password login; personal access tokens are refused.'
+      : `Personal access tokens need the scope${scopes.length > 1 ? 's' : ''} ${scopes.map((s) => `\`${s}\``).join(', ')}.`;
+    schema.description = schema.description ? `${schema.description}\n\n${note}` : note;
   }
   schema.response = responses;
   route.schema = schema;

@@ -18,13 +18,46 @@ export const ARGON2_PARAMS = {
  */
 const hashing = new Semaphore(Math.max(1, os.availableParallelism() - 1));
 
+export type HashOperation = 'hash' | 'verify';
+/** Told how long each hash or verify took, in seconds, not counting its wait for a slot. */
+export type HashListener = (operation: HashOperation, seconds: number) => void;
+
+const listeners = new Set<HashListener>();
+/** Calls waiting for a slot right now. */
+let queued = 0;
+
+/** Adds a listener (the metrics); returns the function that removes it. */
+export function onPasswordHash(listener: HashListener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** How many hashes and verifies wait for a slot: a login flood shows here first. */
+export function passwordHashQueueLength(): number {
+  return queued;
+}
+
+function timed<T>(operation: HashOperation, task: () => Promise<T>): Promise<T> {
+  queued++;
+  return hashing.run(async () => {
+    queued--;
+    const start = performance.now();
+    try {
+      return await task();
+    } finally {
+      const seconds = (performance.now() - start) / 1000;
+      for (const listener of listeners) listener(operation, seconds);
+    }
+  });
+}
+
 export function hashPassword(password: string): Promise<string> {
-  return hashing.run(() => hash(password, ARGON2_PARAMS));
+  return timed('hash', () => hash(password, ARGON2_PARAMS));
 }
 
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
   try {
-    return await hashing.run(() => verify(passwordHash, password));
+    return await timed('verify', () => verify(passwordHash, password));
   } catch {
     // A malformed stored hash must never let anyone in, nor crash a login.
     return false;

@@ -1,16 +1,26 @@
 import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest, preValidationHookHandler } from 'fastify';
+import type { Audit } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { ApiError, errors } from '../errors.js';
+import { clientOf } from '../http/client.js';
 import { type Reply, type Req, route } from '../http/route.js';
-import { revokeSession, revokeUserSessions } from '../sessions/repository.js';
+import { revokeSession, revokeUserSessions, sessionPublicId } from '../sessions/repository.js';
 import type { Throttle } from '../throttle/throttle.js';
 import { findCredentials, findUsernameClash, insertUser, replacePasswordHash } from '../users/repository.js';
-import type { AuthUser } from '../users/user.js';
+import { type AuthUser, sessionOf } from '../users/user.js';
 import { checkUsername } from '../users/username.js';
 import { isCommonPassword } from './common-passwords.js';
-import { publicRoute, tokenRequired } from './decorators.js';
+import {
+  checkSameOrigin,
+  clearingCookie,
+  readRefreshCookie,
+  setRefreshCookie,
+  wantsCookie,
+} from './cookie-mode.js';
+import { publicRoute, sessionTokenRequired } from './decorators.js';
 import type { RingKey } from './keys.js';
 import { getDummyHash, hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import {
@@ -20,8 +30,9 @@ import {
   LogoutSchema,
   RefreshSchema,
   SignupSchema,
+  TokenLogoutSchema,
 } from './schemas.js';
-import type { Sessions } from './sessions.js';
+import type { Sessions, TokenPair } from './sessions.js';
 
 export interface AuthDeps {
   db: Db;
@@ -29,6 +40,9 @@ export interface AuthDeps {
   sessions: Sessions;
   throttle: Throttle;
   ring: readonly RingKey[];
+  audit: Audit;
+  /** REFRESH_TOKEN_TTL in seconds: how long the web client's refresh cookie lives. */
+  refreshTokenTtl: number;
 }
 
 export class AuthRoutes {
@@ -46,9 +60,10 @@ export class AuthRoutes {
     // Refused before the costly hash; the unique indexes still decide a race.
     await this.refuseTakenUsername(username);
     const passwordHash = await hashPassword(password);
+    const publicId = randomUUID();
     try {
       await insertUser(this.deps.db, {
-        publicId: randomUUID(),
+        publicId,
         username,
         passwordHash,
         createdAt: new Date(this.deps.clock.now()).toISOString(),
@@ -58,7 +73,13 @@ export class AuthRoutes {
       await this.refuseTakenUsername(username);
       throw errors.userExists();
     }
-    req.log.info({ event: 'signup', username }, 'user registered');
+    await this.deps.audit.record(req.log, {
+      type: 'signup',
+      outcome: 'success',
+      actor: publicId,
+      subject: publicId,
+      client: clientOf(req),
+    });
     return reply.code(201).send({ message: 'registered successfully' });
   }
 
@@ -75,26 +96,48 @@ export class AuthRoutes {
     const { password } = req.body;
     // One spelling per name: "é" typed composed or decomposed is the same user.
     const username = req.body.username.normalize('NFC');
-    const { throttle, db } = this.deps;
+    const { throttle, db, audit } = this.deps;
+    const client = clientOf(req);
     let attempt: Awaited<ReturnType<Throttle['beginLogin']>>;
     try {
       attempt = await throttle.beginLogin(username, req.ip);
     } catch (error) {
       // Only a refusal is a throttled login; an unreachable counter store is logged by the store, once.
-      if (error instanceof ApiError && error.statusCode === 429)
-        req.log.warn({ event: 'login.throttled', username, ip: req.ip }, 'login throttled');
+      if (error instanceof ApiError && error.statusCode === 429) {
+        const known = await findCredentials(db, username);
+        await audit.record(req.log, {
+          type: 'login.throttled',
+          outcome: 'failure',
+          ...(known ? { subject: known.publicId } : { username }),
+          client,
+        });
+      }
       throw error;
     }
     const found = await findCredentials(db, username);
     // Unknown users pay for a verify too, so timing does not tell them apart.
     const valid = await verifyPassword(found?.passwordHash ?? (await getDummyHash()), password);
     if (!found || !valid) {
-      req.log.info({ event: 'login.failure', username, ip: req.ip }, 'login failed');
+      // The account's owner sees failed logins in their activity; a name that matched none is kept as typed.
+      await audit.record(req.log, {
+        type: 'login.failure',
+        outcome: 'failure',
+        ...(found ? { subject: found.publicId } : { username }),
+        client,
+      });
       throw errors.invalidCredentials();
     }
     await attempt.succeeded();
     // Said only to someone who knows the password, so it reveals nothing to a guesser.
-    if (found.disabled) throw errors.accountDisabled();
+    if (found.disabled) {
+      await audit.record(req.log, {
+        type: 'login.disabled',
+        outcome: 'failure',
+        subject: found.publicId,
+        client,
+      });
+      throw errors.accountDisabled();
+    }
     let passwordHash = found.passwordHash;
     if (needsRehash(passwordHash)) {
       // The password is in hand only now: upgrade a hash made with older, weaker parameters —
@@ -104,9 +147,16 @@ export class AuthRoutes {
         throw errors.invalidCredentials();
       passwordHash = upgraded;
     }
-    const pair = await this.deps.sessions.start({ ...found, passwordHash });
-    req.log.info({ event: 'login.success', user: found.publicId }, 'logged in');
-    return reply.code(201).send(pair);
+    const { pair, sessionPublicId } = await this.deps.sessions.start({ ...found, passwordHash }, client);
+    await audit.record(req.log, {
+      type: 'login.success',
+      outcome: 'success',
+      actor: found.publicId,
+      subject: found.publicId,
+      session: sessionPublicId,
+      client,
+    });
+    return reply.code(201).send(this.deliver(req, reply, pair));
   }
 
   @route({
@@ -114,26 +164,75 @@ export class AuthRoutes {
     url: '/token/refresh',
     schema: RefreshSchema,
     invalidInput: errors.invalidRefresh,
+    preValidation: refreshFromCookie,
   })
   @publicRoute
   async refresh(req: Req<typeof RefreshSchema>, reply: Reply<typeof RefreshSchema>) {
-    const pair = await this.deps.sessions.refresh(req.body.refresh_token, req.log);
-    return reply.code(201).send(pair);
+    try {
+      const pair = await this.deps.sessions.refresh(req.body.refresh_token, req.log, clientOf(req));
+      return reply.code(201).send(this.deliver(req, reply, pair));
+    } catch (error) {
+      throw wantsCookie(req) ? withClearedCookie(req, error) : error;
+    }
+  }
+
+  @route({ method: 'POST', url: '/token/logout', schema: TokenLogoutSchema })
+  @publicRoute
+  async tokenLogout(req: Req<typeof TokenLogoutSchema>, reply: Reply<typeof TokenLogoutSchema>) {
+    checkSameOrigin(req);
+    const token = readRefreshCookie(req);
+    const ended = token === undefined ? undefined : await this.deps.sessions.endByRefreshToken(token);
+    if (ended) {
+      await this.deps.audit.record(req.log, {
+        type: 'logout',
+        outcome: 'success',
+        actor: ended.user.publicId,
+        subject: ended.user.publicId,
+        session: ended.sessionPublicId,
+        client: clientOf(req),
+      });
+    }
+    return reply.header('set-cookie', clearingCookie(req)).send({ message: 'Logged out' });
+  }
+
+  /** The pair as the client asked for it: all in the JSON, or the refresh token in its cookie. */
+  private deliver(req: FastifyRequest, reply: FastifyReply, pair: TokenPair): TokenPair {
+    if (!wantsCookie(req)) return pair;
+    setRefreshCookie(req, reply, pair.refresh_token, this.deps.refreshTokenTtl);
+    const { refresh_token: _inCookie, ...rest } = pair;
+    return rest as TokenPair;
   }
 
   @route({ method: 'POST', url: '/logout', schema: LogoutSchema })
-  @tokenRequired
-  async logout(user: AuthUser, req: Req<typeof LogoutSchema>) {
-    await revokeSession(this.deps.db, user.sessionId, this.deps.clock.now());
-    req.log.info({ event: 'logout', user: user.publicId, session: user.sessionId }, 'logged out');
+  @sessionTokenRequired
+  async logout(user: AuthUser, req: Req<typeof LogoutSchema>, reply: Reply<typeof LogoutSchema>) {
+    const sessionId = sessionOf(user);
+    await revokeSession(this.deps.db, sessionId, this.deps.clock.now());
+    reply.header('set-cookie', clearingCookie(req));
+    await this.deps.audit.record(req.log, {
+      type: 'logout',
+      outcome: 'success',
+      actor: user.publicId,
+      subject: user.publicId,
+      session: (await sessionPublicId(this.deps.db, sessionId)) ?? null,
+      client: clientOf(req),
+    });
     return { message: 'Logged out' };
   }
 
   @route({ method: 'POST', url: '/logout/all', schema: LogoutAllSchema })
-  @tokenRequired
-  async logoutAll(user: AuthUser, req: Req<typeof LogoutAllSchema>) {
+  @sessionTokenRequired
+  async logoutAll(user: AuthUser, req: Req<typeof LogoutAllSchema>, reply: Reply<typeof LogoutAllSchema>) {
     const ended = await revokeUserSessions(this.deps.db, user.id, this.deps.clock.now());
-    req.log.info({ event: 'logout.all', user: user.publicId, sessions: ended }, 'logged out everywhere');
+    reply.header('set-cookie', clearingCookie(req));
+    await this.deps.audit.record(req.log, {
+      type: 'logout.all',
+      outcome: 'success',
+      actor: user.publicId,
+      subject: user.publicId,
+      client: clientOf(req),
+      detail: { sessions_ended: ended },
+    });
     return { message: 'Logged out of all sessions' };
   }
 
@@ -145,4 +244,35 @@ export class AuthRoutes {
       .header('cache-control', 'public, max-age=300')
       .send({ keys: this.deps.ring.map((k) => k.publicJwk) });
   }
+}
+
+/**
+ * The web client's refresh: the token comes from its cookie, after the
+ * same-origin checks, and fills the body before it is validated. A missing
+ * cookie is the usual 401, and removes whatever cookie is left.
+ */
+function refreshFromCookie(
+  req: FastifyRequest,
+  _reply: FastifyReply,
+  done: Parameters<preValidationHookHandler>[2],
+): void {
+  if (!wantsCookie(req)) return done();
+  try {
+    checkSameOrigin(req);
+    const token = readRefreshCookie(req);
+    if (token === undefined) throw withClearedCookie(req, errors.invalidRefresh());
+    req.body = { refresh_token: token };
+  } catch (error) {
+    return done(error as Error);
+  }
+  done();
+}
+
+/** A failed cookie refresh also removes the cookie: the session it named is over. */
+function withClearedCookie(req: FastifyRequest, error: unknown): unknown {
+  if (!(error instanceof ApiError) || error.statusCode !== 401) return error;
+  return new ApiError(error.statusCode, error.code, error.message, {
+    ...error.headers,
+    'set-cookie': clearingCookie(req),
+  });
 }

@@ -60,16 +60,31 @@ const LoginBody = Type.Object(
 export const TokenPair = Type.Object(
   {
     token: Type.String({ description: 'JWT access token' }),
-    refresh_token: Type.String({ description: 'Opaque, single-use refresh token' }),
+    refresh_token: Type.Optional(
+      Type.String({
+        description:
+          'Opaque, single-use refresh token; absent in cookie mode (X-Bookapi-Refresh: cookie), where it is in an HttpOnly cookie',
+      }),
+    ),
     token_type: Type.Literal('Bearer'),
     expires_in: Type.Integer({ description: 'Seconds until the access token expires' }),
   },
   { description: 'Logged in' },
 );
 
+const CookieMode = Type.Object({
+  'x-bookapi-refresh': Type.Optional(
+    Type.String({
+      description:
+        '`cookie` for the web client: the refresh token travels in an HttpOnly cookie (Path=/token, SameSite=Strict), not in the JSON',
+    }),
+  ),
+});
+
 export const LoginSchema = {
   tags: ['auth'],
   summary: 'Log in: an access token and a refresh token',
+  headers: CookieMode,
   body: LoginBody,
   response: {
     201: TokenPair,
@@ -85,10 +100,25 @@ export const LoginSchema = {
 export const RefreshSchema = {
   tags: ['auth'],
   summary: 'Exchange a refresh token for new tokens (the old one is spent)',
+  description:
+    'API clients send `{"refresh_token"}`. The web client sends `X-Bookapi-Refresh: cookie` and no body: the token comes from its cookie, the next one goes back into it, and a cross-site request is refused (403).',
+  headers: CookieMode,
   body: Type.Object({ refresh_token: Type.String({ maxLength: 256 }) }, { additionalProperties: false }),
   response: {
     201: { ...TokenPair, description: 'New tokens; the access token is not fresh' },
     401: { ...ErrorResponse, description: 'Invalid refresh token!' },
+  },
+} as const;
+
+export const TokenLogoutSchema = {
+  tags: ['auth'],
+  summary: "The web client's logout: ends the session of the refresh-token cookie and removes it",
+  description:
+    'Needs `X-Bookapi-Refresh: cookie` and a same-origin request (`Origin`/`Sec-Fetch-Site`); works with an expired access token. Always 200: a missing or spent cookie is simply removed.',
+  headers: CookieMode,
+  response: {
+    200: MessageResponse,
+    403: { ...ErrorResponse, description: 'Refused: a cross-site request, or the header is missing' },
   },
 } as const;
 

@@ -1,9 +1,11 @@
 import { createHash, createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Audit } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { writeTransaction } from '../db/write-transaction.js';
 import { errors } from '../errors.js';
+import type { ClientInfo } from '../http/client.js';
 import {
   findRefreshState,
   findRefreshToken,
@@ -38,6 +40,13 @@ export interface SessionOptions {
    * instance sharing the database must share it (see README).
    */
   secret: string;
+  audit: Audit;
+}
+
+/** A new session's tokens, and its public id for the audit trail. */
+export interface Started {
+  pair: TokenPair;
+  sessionPublicId: string;
 }
 
 type Outcome =
@@ -70,9 +79,13 @@ export class Sessions {
   }
 
   /** A password login: a new session, a fresh access token and its first refresh token. */
-  async start(user: { id: number; publicId: string; passwordHash: string }): Promise<TokenPair> {
+  async start(
+    user: { id: number; publicId: string; passwordHash: string },
+    client: ClientInfo,
+  ): Promise<Started> {
     const now = this.o.clock.now();
     const sessionId = randomUUID();
+    const sessionPublicId = randomBytes(16).toString('base64url');
     const refresh = randomBytes(32).toString('base64url');
     await writeTransaction(this.o.db, async (trx) => {
       // The password was verified outside any lock (argon2 takes a while). A password change,
@@ -84,43 +97,68 @@ export class Sessions {
       if (current.disabled) throw errors.accountDisabled();
       await insertSession(trx, {
         id: sessionId,
+        publicId: sessionPublicId,
         userId: user.id,
         now,
         expiresAt: now + this.o.refreshTokenTtl * 1000,
+        client,
       });
       await insertRefreshToken(trx, hashRefreshToken(refresh), sessionId, now);
     });
-    return this.pair(user.publicId, sessionId, refresh, true);
+    return { pair: this.pair(user.publicId, sessionId, refresh, true), sessionPublicId };
   }
 
-  async refresh(refreshToken: string, log: FastifyBaseLogger): Promise<TokenPair> {
+  async refresh(refreshToken: string, log: FastifyBaseLogger, client: ClientInfo): Promise<TokenPair> {
     // An access token (or anything else) never has this shape.
     if (!REFRESH_TOKEN.test(refreshToken)) throw errors.invalidRefresh();
     const successor = this.successorOf(refreshToken);
     const outcome = await writeTransaction(this.o.db, (trx) =>
-      this.rotate(trx, hashRefreshToken(refreshToken), hashRefreshToken(successor)),
+      this.rotate(trx, hashRefreshToken(refreshToken), hashRefreshToken(successor), client),
     );
     if (outcome.kind === 'invalid') throw errors.invalidRefresh();
-    const { user, sessionId } = outcome.record;
+    const { user, sessionId, sessionPublicId } = outcome.record;
+    const about = { actor: user.publicId, subject: user.publicId, session: sessionPublicId, client };
     if (outcome.kind === 'reused') {
-      log.warn(
-        { event: 'refresh.reuse_detected', user: user.publicId, session: sessionId, reason: outcome.reason },
-        'refresh token reused; session revoked',
-      );
+      await this.o.audit.record(log, {
+        type: 'refresh.reuse_detected',
+        outcome: 'failure',
+        ...about,
+        detail: { reason: outcome.reason },
+      });
       throw errors.invalidRefresh();
     }
-    log.info(
-      { event: 'refresh', user: user.publicId, session: sessionId, retry: outcome.kind === 'retry' },
-      'tokens refreshed',
-    );
+    await this.o.audit.record(log, {
+      type: 'refresh',
+      outcome: outcome.kind === 'retry' ? 'grace_replay' : 'rotated',
+      ...about,
+    });
     return this.pair(user.publicId, sessionId, successor, false);
+  }
+
+  /**
+   * Logout by refresh token (the web client's cookie, which works when its
+   * access token has expired): ends the token's session, whether the token
+   * is the live one or an older one of the chain — ending is always safe.
+   * Undefined when it names no session.
+   */
+  async endByRefreshToken(refreshToken: string): Promise<RefreshRecord | undefined> {
+    if (!REFRESH_TOKEN.test(refreshToken)) return undefined;
+    const record = await findRefreshToken(this.o.db, hashRefreshToken(refreshToken));
+    if (!record || record.session.revokedAt !== null) return undefined;
+    await revokeSession(this.o.db, record.sessionId, this.o.clock.now());
+    return record;
   }
 
   /**
    * The decision, made while holding the session's lock so that concurrent
    * refreshes of one session (in any process) see each other's results.
    */
-  private async rotate(trx: Db, tokenHash: string, successorHash: string): Promise<Outcome> {
+  private async rotate(
+    trx: Db,
+    tokenHash: string,
+    successorHash: string,
+    client: ClientInfo,
+  ): Promise<Outcome> {
     const now = this.o.clock.now();
     await lockSessionOf(trx, tokenHash);
     const record = await findRefreshToken(trx, tokenHash);
@@ -133,7 +171,7 @@ export class Sessions {
     // A compare-and-swap: of two spends of one token exactly one succeeds, lock or no lock.
     if (record.usedAt === null && (await spendRefreshToken(trx, tokenHash, now))) {
       await insertRefreshToken(trx, successorHash, sessionId, now);
-      await touchSession(trx, sessionId, now);
+      await touchSession(trx, sessionId, now, client);
       return { kind: 'rotated', record };
     }
     // Spent already. Only an answer lost on its way back (or a second tab) may

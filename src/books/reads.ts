@@ -1,9 +1,20 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CompiledQuery } from 'kysely';
 import type { Db } from '../db/database.js';
+import { isPostgres } from '../db/dialect.js';
 import type { HotPath, MaybePromise } from '../db/hot-path.js';
 import { errors } from '../errors.js';
 import { nextLink } from '../http/pagination.js';
-import { type BookRow, FIND_BOOK_SQL, findBook, LIST_BOOKS_SQL, listBooks } from './repository.js';
+import {
+  type BookFilter,
+  type BookRow,
+  FIND_BOOK_SQL,
+  findBook,
+  LIST_BOOKS_SQL,
+  listBooks,
+  type Read,
+  readFilteredPage,
+} from './repository.js';
 import type { Book } from './schemas.js';
 
 /**
@@ -22,6 +33,15 @@ interface Answer {
   link: string | undefined;
 }
 
+/** A list page: keyset position, size, and what it is narrowed to. */
+export interface ListQuery {
+  after: number;
+  limit: number;
+  filter: BookFilter;
+  /** The client's `q`, carried into the next page's link; only when it has words. */
+  q?: string;
+}
+
 interface Entry {
   version: string;
   answer: Answer;
@@ -29,7 +49,8 @@ interface Entry {
 }
 
 /**
- * The two book reads every client repeats, answered from serialized JSON
+ * The book reads every client repeats — list pages (searches and `?owner=me`
+ * included) and single books — answered from serialized JSON
  * while the 'books' version read for the request (by the guard, after the
  * request arrived) is the one the answer was filed under — a version read
  * before its rows, and changed by any book written anywhere in the same
@@ -39,19 +60,57 @@ interface Entry {
 export class BookReads {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
+  private readonly postgres: boolean;
+  /** The hot path's prepared statements: committed data only. */
+  private readonly direct: Read;
+  /**
+   * The query builder: on PostgreSQL unnamed statements on the pool, committed data like the hot
+   * path's; on SQLite its one connection, maybe inside a transaction, so never cached there.
+   */
+  private readonly builder: Read;
 
   constructor(
     private readonly db: Db,
     private readonly hot: HotPath | undefined,
-  ) {}
+  ) {
+    this.postgres = isPostgres(db);
+    this.direct = (sql, params) => this.hot?.read<BookRow>(sql, params);
+    this.builder = async (sql, params) => {
+      let n = 0;
+      const text = this.postgres ? sql.replace(/\?/g, () => `$${++n}`) : sql;
+      return (await db.executeQuery<BookRow>(CompiledQuery.raw(text, [...params]))).rows;
+    };
+  }
 
-  list(req: FastifyRequest, reply: FastifyReply, after: number, limit: number): MaybePromise<string> {
-    const answer = (rows: BookRow[]): Answer => ({
-      body: reply.serialize({ Books: rows.map(toBook) }) as string,
-      link: nextLink('/bookapi/books', limit, rows, (book) => book.id),
-    });
-    return this.answer(req, reply, `list ${after} ${limit}`, LIST_BOOKS_SQL, [after, limit], answer, () =>
-      listBooks(this.db, after, limit),
+  list(req: FastifyRequest, reply: FastifyReply, query: ListQuery): MaybePromise<string> {
+    const { after, limit, filter, q } = query;
+    const owner = filter.ownerId !== undefined;
+    if (!owner && filter.words.length === 0) {
+      return this.answer(
+        req,
+        reply,
+        `list ${after} ${limit}`,
+        () => this.direct(LIST_BOOKS_SQL, [after, limit]),
+        (rows) => this.page(reply, limit, rows, ''),
+        () => listBooks(this.db, after, limit),
+      );
+    }
+    // The next page narrowed the same way: its link carries q and owner along.
+    const carried = `${q === undefined ? '' : `&q=${encodeURIComponent(q)}`}${owner ? '&owner=me' : ''}`;
+    const page = (read: Read) => readFilteredPage(read, this.postgres, after, limit, filter);
+    // A named statement gets one generic plan after a few runs on PostgreSQL, the same for a
+    // word in every book and a word in none, an owner of most books and one of a few (measured
+    // on 100,000 books: 17 ms for a rare word, 11 ms for a small owner's page, against 0.05 ms
+    // each planned for its values). Filtered pages are planned for their values instead:
+    // unnamed statements on the pool, which also see only committed data.
+    const read = this.postgres ? this.builder : this.direct;
+    return this.answer(
+      req,
+      reply,
+      `list ${after} ${limit} ${filter.ownerId ?? ''} ${q ?? ''}`,
+      () => page(read),
+      (rows) => this.page(reply, limit, rows, carried),
+      async () => (await page(this.builder)) ?? [],
     );
   }
 
@@ -60,18 +119,37 @@ export class BookReads {
       body: rows[0] === undefined ? null : (reply.serialize(toBook(rows[0])) as string),
       link: undefined,
     });
-    return this.answer(req, reply, `get ${id}`, FIND_BOOK_SQL, [id], answer, async () => {
-      const row = await findBook(this.db, id);
-      return row ? [row] : [];
-    });
+    return this.answer(
+      req,
+      reply,
+      `get ${id}`,
+      () => this.direct(FIND_BOOK_SQL, [id]),
+      answer,
+      async () => {
+        const row = await findBook(this.db, id);
+        return row ? [row] : [];
+      },
+    );
   }
 
+  private page(reply: FastifyReply, limit: number, rows: BookRow[], carried: string): Answer {
+    return {
+      body: reply.serialize({ Books: rows.map(toBook) }) as string,
+      // nextLink ends its query with `after=<cursor>`: the cursor brings the filter along.
+      link: nextLink('/bookapi/books', limit, rows, (book) => `${book.id}${carried}`),
+    };
+  }
+
+  /**
+   * The answer filed under `key` when its version is the request's; else the rows `read`
+   * gets (committed data, read after the version), filed; else (no version, or no direct
+   * read possible right now) the query builder's rows, not filed.
+   */
   private answer(
     req: FastifyRequest,
     reply: FastifyReply,
     key: string,
-    sql: string,
-    params: unknown[],
+    read: () => MaybePromise<BookRow[]> | undefined,
     build: (rows: BookRow[]) => Answer,
     uncached: () => Promise<BookRow[]>,
   ): MaybePromise<string> {
@@ -79,7 +157,7 @@ export class BookReads {
     if (version !== undefined) {
       const entry = this.entries.get(key);
       if (entry !== undefined && entry.version === version) return send(reply, entry.answer);
-      const rows = this.hot?.read<BookRow>(sql, params);
+      const rows = read();
       if (rows instanceof Promise) return rows.then((r) => send(reply, this.file(key, version, build(r))));
       if (rows !== undefined) return send(reply, this.file(key, version, build(rows)));
     }

@@ -1,6 +1,7 @@
 import type { Db } from '../db/database.js';
-import type { HotPath } from '../db/hot-path.js';
+import type { HotPath, MaybePromise } from '../db/hot-path.js';
 import { bookKey } from './normalize.js';
+import { characters, containsPattern, searchText } from './search.js';
 
 export interface BookRow {
   id: number;
@@ -23,13 +24,101 @@ export async function listBooks(db: Db, after: number, limit: number): Promise<B
   return db.selectFrom('books').select(columns).where('id', '>', after).orderBy('id').limit(limit).execute();
 }
 
+/** What a list page is narrowed to: `?owner=me` and the folded words of `?q=` (src/books/search.ts). */
+export interface BookFilter {
+  ownerId?: number;
+  words: readonly string[];
+}
+
+/** Runs one statement (placeholders `?`); undefined when it cannot run right now. */
+export type Read = (sql: string, params: readonly unknown[]) => MaybePromise<BookRow[]> | undefined;
+
+/** Below this many characters a word has no trigram, and no trigram index can find it. */
+const TRIGRAM = 3;
+
+/**
+ * A page of the books that match a filter, by keyset on id like the whole
+ * list. Every word is `search_text like '%word%' escape '\'` on both
+ * databases: that condition alone decides what matches, so SQLite and
+ * PostgreSQL answer the same. The indexes only narrow the rows it is tried on:
+ * PostgreSQL's planner picks the GIN trigram index or the id order by the
+ * values it is given. SQLite has no such statistics, and its FTS5 index ignores
+ * a LIKE with ESCAPE (EXPLAIN QUERY PLAN shows a full scan of the index), so
+ * there words of 3 or more characters also go to FTS5 as a MATCH of quoted
+ * trigram phrases, an exact substring test, in two steps: the next ids after
+ * `after` are scanned first (cheap, and where a common word fills the page at
+ * once), then the index finds the rest (where a rare word is found without
+ * reading the table). Two steps rather than the index alone: the index hands
+ * every match over before the first row is returned, ~20 ms for a word in all
+ * 100,000 books of the benchmark against ~0.15 ms for the scan.
+ */
+export function readFilteredPage(
+  read: Read,
+  postgres: boolean,
+  after: number,
+  limit: number,
+  filter: BookFilter,
+): MaybePromise<BookRow[]> | undefined {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  if (filter.ownerId !== undefined) {
+    conditions.push('owner_id = ?');
+    params.push(filter.ownerId);
+  }
+  for (const word of filter.words) {
+    conditions.push("search_text like ? escape '\\'");
+    params.push(containsPattern(word));
+  }
+  const where = conditions.map((c) => ` and ${c}`).join('');
+  const indexed = postgres ? [] : filter.words.filter((word) => characters(word) >= TRIGRAM);
+  if (indexed.length === 0)
+    return read(`${SELECT} where id > ?${where} order by id limit ?`, [after, ...params, limit]);
+  const scanned = after + scanWindow(limit);
+  const first = read(`${SELECT} where id > ? and id <= ?${where} order by id limit ?`, [
+    after,
+    scanned,
+    ...params,
+    limit,
+  ]);
+  if (first === undefined) return undefined;
+  return then(first, (rows) => {
+    if (rows.length === limit) return rows;
+    const rest = read(`${SELECT} where id > ? and ${IN_FTS}${where} order by id limit ?`, [
+      scanned,
+      indexed.map((word) => `"${word.replaceAll('"', '""')}"`).join(' '),
+      ...params,
+      limit - rows.length,
+    ]);
+    if (rest === undefined) throw new Error('a statement that ran could not run again');
+    return then(rest, (more) => rows.concat(more));
+  });
+}
+
+/** Phrases ANDed: the rows whose search_text holds each word's characters in a row. */
+const IN_FTS = 'id in (select rowid from books_fts where books_fts match ?)';
+
+/**
+ * Ids scanned before the index is asked: a word in 1 book of 20 or more fills
+ * its page there, typically. Reading a row costs ~0.1 µs, the index ~0.7 µs
+ * per match it hands over, so a rarer word is cheaper from the index. At most
+ * 20,000 rows (~2 ms) for the largest page, whatever the size of the library.
+ */
+function scanWindow(limit: number): number {
+  return 20 * limit;
+}
+
+/** Synchronous on SQLite's hot path (no promise per request), asynchronous otherwise. */
+function then<T, U>(value: MaybePromise<T>, next: (value: T) => MaybePromise<U>): MaybePromise<U> {
+  return value instanceof Promise ? value.then(next) : next(value);
+}
+
 export async function findBook(db: Db, id: number): Promise<BookRow | undefined> {
   return db.selectFrom('books').select(columns).where('id', '=', id).executeTakeFirst();
 }
 
 const INSERT_BOOK_SQL =
-  'insert into books (title, author, title_key, author_key, owner_id, created_at, updated_at) ' +
-  `values (?, ?, ?, ?, ?, ?, ?) returning ${columns.join(', ')}`;
+  'insert into books (title, author, title_key, author_key, search_text, owner_id, created_at, updated_at) ' +
+  `values (?, ?, ?, ?, ?, ?, ?, ?) returning ${columns.join(', ')}`;
 
 /**
  * Throws the database's unique violation on a duplicate title+author; the
@@ -43,11 +132,13 @@ export async function insertBook(
 ): Promise<BookRow> {
   const titleKey = bookKey(book.title);
   const authorKey = bookKey(book.author);
+  const search = searchText(book.title, book.author);
   const rows = hot?.write<BookRow>(INSERT_BOOK_SQL, [
     book.title,
     book.author,
     titleKey,
     authorKey,
+    search,
     book.ownerId,
     book.now,
     book.now,
@@ -64,6 +155,7 @@ export async function insertBook(
       author: book.author,
       title_key: titleKey,
       author_key: authorKey,
+      search_text: search,
       owner_id: book.ownerId,
       created_at: book.now,
       updated_at: book.now,
@@ -84,6 +176,7 @@ export async function updateBook(
       author: changes.author,
       title_key: bookKey(changes.title),
       author_key: bookKey(changes.author),
+      search_text: searchText(changes.title, changes.author),
       updated_at: changes.now,
     })
     .where('id', '=', id)

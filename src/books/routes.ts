@@ -1,4 +1,4 @@
-import { tokenRequired } from '../auth/decorators.js';
+import { scope, tokenRequired } from '../auth/decorators.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/errors.js';
@@ -17,6 +17,7 @@ import {
   ListBooksSchema,
   UpdateBookSchema,
 } from './schemas.js';
+import { queryWords } from './search.js';
 
 const invalidInput = () => errors.invalidInput('Invalid input!');
 
@@ -29,13 +30,21 @@ export class BookRoutes {
 
   // Not async: a cached page is answered without a promise.
   @route({ method: 'GET', url: '/bookapi/books', schema: ListBooksSchema })
+  @scope('books:read')
   @tokenRequired
-  list(_user: AuthUser, req: Req<typeof ListBooksSchema>, reply: Reply<typeof ListBooksSchema>) {
-    const { after } = req.query;
-    return this.reads.list(req, reply, after === undefined ? 0 : Number(after), Number(req.query.limit));
+  list(user: AuthUser, req: Req<typeof ListBooksSchema>, reply: Reply<typeof ListBooksSchema>) {
+    const { after, q, owner } = req.query;
+    const words = queryWords(q);
+    return this.reads.list(req, reply, {
+      after: after === undefined ? 0 : Number(after),
+      limit: Number(req.query.limit),
+      filter: { words, ...(owner === 'me' ? { ownerId: user.id } : {}) },
+      ...(words.length > 0 ? { q } : {}),
+    });
   }
 
   @route({ method: 'POST', url: '/bookapi/addbook', schema: AddBookSchema, invalidInput })
+  @scope('books:write')
   @tokenRequired
   async addBook(user: AuthUser, req: Req<typeof AddBookSchema>) {
     await this.create(user, req.body);
@@ -43,6 +52,7 @@ export class BookRoutes {
   }
 
   @route({ method: 'POST', url: '/bookapi/books', schema: CreateBookSchema, invalidInput })
+  @scope('books:write')
   @tokenRequired
   async createBook(user: AuthUser, req: Req<typeof CreateBookSchema>, reply: Reply<typeof CreateBookSchema>) {
     const book = await this.create(user, req.body);
@@ -50,12 +60,14 @@ export class BookRoutes {
   }
 
   @route({ method: 'GET', url: '/bookapi/books/:id', schema: GetBookSchema })
+  @scope('books:read')
   @tokenRequired
   getBook(_user: AuthUser, req: Req<typeof GetBookSchema>, reply: Reply<typeof GetBookSchema>) {
     return this.reads.get(req, reply, Number(req.params.id));
   }
 
   @route({ method: 'PATCH', url: '/bookapi/books/:id', schema: UpdateBookSchema, invalidInput })
+  @scope('books:write')
   @tokenRequired
   async updateBook(user: AuthUser, req: Req<typeof UpdateBookSchema>) {
     const id = Number(req.params.id);
@@ -75,6 +87,7 @@ export class BookRoutes {
   }
 
   @route({ method: 'DELETE', url: '/bookapi/books/:id', schema: DeleteBookSchema })
+  @scope('books:write')
   @tokenRequired
   async deleteBook(user: AuthUser, req: Req<typeof DeleteBookSchema>) {
     const id = Number(req.params.id);

@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { PageLimit } from '../http/pagination.js';
 import { ErrorResponse, IdString, MessageResponse } from '../http/schemas.js';
+import { MAX_QUERY_LENGTH, MAX_QUERY_WORDS } from './search.js';
 
 export const TEXT = { minLength: 1, maxLength: 256 } as const;
 // At least one visible character ("   " or a zero-width space is not a title),
@@ -27,18 +28,34 @@ const BookParams = Type.Object({ id: IdString });
 
 export const ListBooksSchema = {
   tags: ['books'],
-  summary: 'List books, oldest first',
-  description: 'Keyset pagination: when a page is full, a `Link: <…>; rel="next"` header gives the next one.',
+  summary: 'List or search books, oldest first',
+  description:
+    'Keyset pagination: when a page is full, a `Link: <…>; rel="next"` header gives the next one, ' +
+    'with the same `q` and `owner`. `q` finds the books whose title or author contains every one of its ' +
+    'words, anywhere inside a word, ignoring case and accents (`tolkien`, `Tolkién` and `hobb` find ' +
+    '"The Hobbit" by J. R. R. Tolkien).',
   querystring: Type.Object(
     {
       limit: PageLimit,
       after: Type.Optional({ ...IdString, description: 'Return books with an id greater than this' }),
+      q: Type.Optional(
+        Type.String({
+          maxLength: MAX_QUERY_LENGTH,
+          // No control characters (NUL included) or broken Unicode, as in titles.
+          pattern: '^[^\\p{Cc}\\p{Cs}]*$',
+          description:
+            `Search words (at most ${MAX_QUERY_LENGTH} characters, ${MAX_QUERY_WORDS} words), split at ` +
+            'spaces and punctuation like the stored titles and authors; every word must appear in the title ' +
+            'or the author. Empty, or only spaces and punctuation: no filter.',
+        }),
+      ),
+      owner: Type.Optional(Type.Literal('me', { description: '`me`: only the books the caller owns' })),
     },
     { additionalProperties: false },
   ),
   response: {
     200: Type.Object({ Books: Type.Array(Book) }, { additionalProperties: false }),
-    400: ErrorResponse,
+    400: { ...ErrorResponse, description: 'A bad limit, after, q (too long, too many words) or owner' },
   },
 } as const;
 

@@ -10,6 +10,9 @@ import * as m0004 from './migrations/0004_one_live_refresh_token.js';
 import * as m0005 from './migrations/0005_username_identity.js';
 import * as m0006 from './migrations/0006_throttle_counters.js';
 import * as m0007 from './migrations/0007_data_versions.js';
+import * as m0008 from './migrations/0008_devices_and_audit.js';
+import * as m0009 from './migrations/0009_personal_access_tokens.js';
+import * as m0010 from './migrations/0010_book_search.js';
 
 /**
  * Migrations are imported, not read from a folder, so the same list works
@@ -23,6 +26,9 @@ const migrations: Record<string, Migration> = {
   '0005_username_identity': m0005,
   '0006_throttle_counters': m0006,
   '0007_data_versions': m0007,
+  '0008_devices_and_audit': m0008,
+  '0009_personal_access_tokens': m0009,
+  '0010_book_search': m0010,
 };
 
 async function migrator(db: Kysely<any>): Promise<Migrator> {

@@ -8,6 +8,9 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   throttle_counters: ThrottleCountersTable;
   data_versions: DataVersionsTable;
+  audit_events: AuditEventsTable;
+  personal_access_tokens: PersonalAccessTokensTable;
+  job_leases: JobLeasesTable;
 }
 
 export interface UsersTable {
@@ -36,6 +39,11 @@ export interface BooksTable {
   owner_id: number;
   created_at: string;
   updated_at: string;
+  /**
+   * Title and author folded for search (lower case, no accents, words apart): written by the
+   * app with every insert and update (src/books/search.ts), null for rows written otherwise.
+   */
+  search_text: string | null;
 }
 
 /** One login: every access and refresh token it leads to carries its id. Times in epoch ms. */
@@ -47,6 +55,11 @@ export interface SessionsTable {
   /** Absolute end: no refresh after this, however active the session. */
   expires_at: number;
   revoked_at: number | null;
+  /** Opaque id shown to users and admins (GET /me/sessions); never the token or its hash. */
+  public_id: string;
+  /** As at the login or the last refresh: the client's User-Agent (truncated) and address. */
+  user_agent: string | null;
+  ip: string | null;
 }
 
 export interface RefreshTokensTable {
@@ -72,4 +85,49 @@ export interface DataVersionsTable {
   name: string;
   /** Random; replaced, in the same transaction, by every change that could alter a cached answer. */
   version: string;
+}
+
+/** The persisted audit trail (migration 0008): who did what to whom, never a secret. */
+export interface AuditEventsTable {
+  id: Generated<number>;
+  /** Epoch ms. */
+  at: number;
+  type: string;
+  outcome: string;
+  /** Public ids, kept as text: an event outlives the accounts it names. */
+  actor_id: string | null;
+  subject_id: string | null;
+  /** The name given at a failed or throttled login, where no account is known (truncated). */
+  username: string | null;
+  session_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  /** A small JSON object of event-specific facts (scopes granted, what an admin changed). */
+  detail: string | null;
+}
+
+/** Personal access tokens (migration 0009); the token itself is never stored. */
+export interface PersonalAccessTokensTable {
+  id: Generated<number>;
+  public_id: string;
+  user_id: number;
+  name: string;
+  /** Space-separated. */
+  scopes: string;
+  /** SHA-256 (hex) of the whole token. */
+  token_hash: string;
+  /** The token's first characters, to recognise it by. */
+  prefix: string;
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+/** Background jobs that one process at a time runs (migration 0008): who holds each, until when. */
+export interface JobLeasesTable {
+  name: string;
+  holder: string;
+  /** Epoch ms. */
+  until: number;
 }

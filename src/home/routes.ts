@@ -1,8 +1,8 @@
 import { Type } from 'typebox';
 import { publicRoute } from '../auth/decorators.js';
 import { type Reply, type Req, route } from '../http/route.js';
-import { PAGE_HEADERS } from '../http/security.js';
 import { VERSION } from '../version.js';
+import { CLIENT_PAGE_HEADERS, ClientPage } from './client.js';
 
 const HomeSchema = {
   tags: ['health'],
@@ -17,23 +17,32 @@ const HomeSchema = {
   },
 } as const;
 
-// No script, no style; sent with the browser page headers (its data: icon is an image).
+// No script, no style (its data: icon is an image): the client's strict headers fit it too.
 const PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,"><title>bookapi</title></head>
 <body><h1>bookapi ${VERSION}</h1>
 <p>This is a JSON API for a book library. Its documentation, where you can try every call: <a href="/docs">/docs</a>.</p>
-<p>The OpenAPI document: <a href="/openapi.json">/openapi.json</a>.</p></body></html>
+<p>The OpenAPI document: <a href="/openapi.json">/openapi.json</a>.</p>
+<p>The web client is not built: run <code>npm run build</code>.</p></body></html>
 `;
 
 export class HomeRoutes {
+  private readonly client = new ClientPage();
+
   @route({ method: 'GET', url: '/', schema: HomeSchema })
   @publicRoute
   async home(req: Req<typeof HomeSchema>, reply: Reply<typeof HomeSchema>) {
-    // A browser gets a page with a link; an API client gets the same pointers as JSON.
+    // A browser gets the web client (or, not built, a page with a link); an API client gets JSON.
     if (req.headers.accept?.includes('text/html')) {
+      const client = this.client.get();
+      if (client !== undefined)
+        return reply
+          .headers(CLIENT_PAGE_HEADERS)
+          .type('text/html; charset=utf-8')
+          .send(client as never);
       return reply
-        .headers(PAGE_HEADERS)
+        .headers(CLIENT_PAGE_HEADERS)
         .type('text/html; charset=utf-8')
         .send(PAGE as never);
     }

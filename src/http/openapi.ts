@@ -23,7 +23,12 @@ export const openapi = fp(
         ],
         components: {
           securitySchemes: {
-            bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+            bearerAuth: {
+              type: 'http',
+              scheme: 'bearer',
+              description:
+                'The access token of a password login (a JWT), or a personal access token (bkp_…) holding the scopes the operation lists.',
+            },
             accessToken: { type: 'apiKey', in: 'header', name: 'x-access-token' },
           },
         },

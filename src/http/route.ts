@@ -6,6 +6,7 @@ import type {
   FastifyRequest,
   FastifySchema,
   HTTPMethods,
+  preValidationHookHandler,
   RawReplyDefaultExpression,
   RawRequestDefaultExpression,
   RawServerDefault,
@@ -44,6 +45,8 @@ export interface RouteSpec {
   invalidInput?: () => ApiError;
   /** The route's own log level: probes polled every few seconds log nothing at info. */
   logLevel?: LogLevel;
+  /** Runs after the auth guard and the body parser, before validation (the refresh cookie fills the body). */
+  preValidation?: preValidationHookHandler;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the decorator accepts any route method; its auth decorator types the user
@@ -79,7 +82,7 @@ export function mountRoutes(app: FastifyInstance, controller: object): void {
     const spec = routes.get(method as Method);
     if (!spec) continue;
     const where = `${controller.constructor.name}.${name} (${spec.method} ${spec.url})`;
-    const auth = authOf(method as Method);
+    const auth = authOf(method as Method, { method: true });
     if (!auth) {
       throw new Error(
         `${where} has no auth decorator: add @tokenRequired, @adminRequired, @optionalToken or @publicRoute`,
@@ -96,6 +99,7 @@ export function mountRoutes(app: FastifyInstance, controller: object): void {
       schema: spec.schema,
       config: { invalidInput: spec.invalidInput, route: where },
       ...(spec.logLevel ? { logLevel: spec.logLevel } : {}),
+      ...(spec.preValidation ? { preValidation: spec.preValidation } : {}),
       handler,
     });
     app.log.debug({ route: where, auth: describeAuth(auth) }, 'route mounted');

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildApp } from '../app.js';
@@ -6,6 +7,9 @@ import { type Config, ConfigError, loadConfig } from '../config.js';
 import { createDatabase } from '../db/database.js';
 import { migrateToLatest, migrationStatus } from '../db/migrate.js';
 import { isPretty, loggerOptions } from '../logger.js';
+import { shareWithPrimary } from '../metrics/cluster.js';
+import { metricsEnabled, metricsOf } from '../metrics/install.js';
+import { startMetricsServer } from '../metrics/server.js';
 import { resolveSecret } from './secret.js';
 import { startupSummary } from './summary.js';
 import { supervise } from './supervisor.js';
@@ -25,6 +29,9 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
   const secret = resolveSecret(config);
   if (config.workers > 1 && cluster.isPrimary) return supervise(secret);
 
+  // A worker that is still starting answers its primary's metrics requests with nothing yet,
+  // rather than keeping a scrape waiting for it.
+  if (cluster.isWorker && metricsEnabled(config.metrics)) shareWithPrimary([]);
   // A worker finds the database migrated by its primary; a single process migrates here.
   const applied = cluster.isPrimary ? await migrateOnce(config) : { applied: [], total: 0 };
   const app = await buildApp({
@@ -35,10 +42,12 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
   if (secret.created) app.log.warn(generatedSecretNote(secret.file, config));
 
   let closing = false;
+  let metricsServer: Server | undefined;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    metricsServer?.close();
     setTimeout(() => {
       app.log.error('shutdown grace period exceeded; exiting');
       process.exit(1);
@@ -72,9 +81,20 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
     }
     throw error;
   }
+  // One process (WORKERS=1) serves METRICS_PORT itself; with workers, their primary does.
+  const metrics = metricsOf(app);
+  if (cluster.isPrimary && metrics && config.metrics.port !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(config.metrics.port, metrics.render);
+    } catch (error) {
+      await app.close();
+      throw error;
+    }
+  }
   if (cluster.isPrimary) {
     const address = app.server.address() as AddressInfo;
-    const summary = startupSummary({ config, secret, migrations: applied, address });
+    const metricsPort = (metricsServer?.address() as AddressInfo | null)?.port;
+    const summary = startupSummary({ config, secret, migrations: applied, address, metricsPort });
     app.log.info(isPretty(config.logFormat) ? {} : summary.fields, summary.message);
   }
   if (process.env.BOOKAPI_LOOP_STATS) reportLoopDelayOnSignal();

@@ -10,6 +10,8 @@ export interface StartupFacts {
   migrations: { applied: readonly string[]; total: number };
   /** The address the server listens on. */
   address: { address: string; port: number };
+  /** The port METRICS_PORT's listener is bound to (METRICS_PORT=0 picks one). */
+  metricsPort?: number;
 }
 
 /** Where the database is, without credentials. */
@@ -24,7 +26,7 @@ export function describeDatabase(config: Config): string {
  */
 export function startupSummary(facts: StartupFacts): { fields: Record<string, unknown>; message: string } {
   // For people (pretty logs) the sentence says it all; collectors get the same facts as fields.
-  const { config, secret, migrations, address } = facts;
+  const { config, secret, migrations, address, metricsPort } = facts;
   const wildcard = address.address === '0.0.0.0' || address.address === '::';
   const host = wildcard
     ? '127.0.0.1'
@@ -45,6 +47,7 @@ export function startupSummary(facts: StartupFacts): { fields: Record<string, un
   const workers = `${config.workers} worker${config.workers === 1 ? '' : 's'}`;
   const throttling = config.redisUrl ? `Redis ${redactUrl(config.redisUrl)}` : 'the database';
   const listening = wildcard ? ` (all interfaces, port ${address.port})` : '';
+  const metrics = describeMetrics(config, url, metricsPort);
   return {
     fields: {
       event: 'startup',
@@ -56,9 +59,20 @@ export function startupSummary(facts: StartupFacts): { fields: Record<string, un
       docs: `${url}/docs`,
       signing,
       throttling,
+      metrics: metrics ?? 'off',
     },
     message:
       `bookapi ${VERSION} ready at ${url}${listening} — docs ${url}/docs; ${describeDatabase(config)}, ` +
-      `${applied}; ${workers}; tokens signed with ${signing}; login counters in ${throttling}`,
+      `${applied}; ${workers}; tokens signed with ${signing}; login counters in ${throttling}` +
+      (metrics ? `; metrics at ${metrics}` : ''),
   };
+}
+
+/** Where Prometheus reads the metrics, or undefined when they are off. */
+function describeMetrics(config: Config, url: string, port: number | undefined): string | undefined {
+  const where = [
+    ...(config.metrics.token !== undefined ? [`${url}/metrics with METRICS_TOKEN`] : []),
+    ...(config.metrics.port !== undefined ? [`http://127.0.0.1:${port ?? config.metrics.port}/metrics`] : []),
+  ];
+  return where.length > 0 ? where.join(' and ') : undefined;
 }

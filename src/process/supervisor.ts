@@ -1,5 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
+import type { AddressInfo } from 'node:net';
 import { createLogger, isPretty } from '../logger.js';
+import { answerWorkers, clusterMetrics } from '../metrics/cluster.js';
+import { metricsEnabled } from '../metrics/install.js';
+import { startMetricsServer } from '../metrics/server.js';
 import type { ResolvedSecret } from './secret.js';
 import { generatedSecretNote, migrateOnce } from './serve.js';
 import { startupSummary } from './summary.js';
@@ -23,6 +27,12 @@ export async function supervise(secret: ResolvedSecret): Promise<void> {
   const log = createLogger(config.logLevel, config.logFormat);
   const migrations = await migrateOnce(config);
   if (secret.created) log.warn(generatedSecretNote(secret.file, config));
+  // One scrape, one answer for all workers: the primary adds up theirs (src/metrics/cluster.ts).
+  if (metricsEnabled(config.metrics)) answerWorkers();
+  const metricsServer =
+    config.metrics.port === undefined
+      ? undefined
+      : await startMetricsServer(config.metrics.port, clusterMetrics);
 
   let phase: 'starting' | 'running' | 'stopping' = 'starting';
   const listening = new Set<number>();
@@ -48,6 +58,7 @@ export async function supervise(secret: ResolvedSecret): Promise<void> {
       secret,
       migrations,
       address: { address: address.address ?? config.host, port: address.port },
+      metricsPort: (metricsServer?.address() as AddressInfo | null)?.port,
     });
     log.info(isPretty(config.logFormat) ? {} : summary.fields, summary.message);
   });

@@ -1,19 +1,102 @@
+import { scopesOf } from '../auth/scopes.js';
 import type { Db } from '../db/database.js';
 import { isPostgres } from '../db/dialect.js';
+import type { ClientInfo } from '../http/client.js';
 import type { AuthUser } from '../users/user.js';
 
 export interface NewSession {
   id: string;
+  publicId: string;
   userId: number;
   now: number;
   expiresAt: number;
+  client: ClientInfo;
 }
 
 export async function insertSession(db: Db, s: NewSession): Promise<void> {
   await db
     .insertInto('sessions')
-    .values({ id: s.id, user_id: s.userId, created_at: s.now, last_used_at: s.now, expires_at: s.expiresAt })
+    .values({
+      id: s.id,
+      public_id: s.publicId,
+      user_id: s.userId,
+      created_at: s.now,
+      last_used_at: s.now,
+      expires_at: s.expiresAt,
+      user_agent: s.client.userAgent,
+      ip: s.client.ip,
+    })
     .execute();
+}
+
+/** A live session as its user (or an admin) sees it. */
+export interface SessionView {
+  publicId: string;
+  id: string;
+  createdAt: number;
+  lastUsedAt: number;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+/** A user's live sessions (not revoked, not expired, not idle too long), newest first. */
+export async function listLiveSessions(
+  db: Db,
+  userId: number,
+  now: number,
+  idleMs: number,
+): Promise<SessionView[]> {
+  const rows = await db
+    .selectFrom('sessions')
+    .select(['id', 'public_id', 'created_at', 'last_used_at', 'user_agent', 'ip'])
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .where('last_used_at', '>', now - idleMs)
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    // Logins are throttled, not capped: a page of the newest is what a person can use.
+    .limit(MAX_LISTED_SESSIONS)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    publicId: r.public_id,
+    createdAt: Number(r.created_at),
+    lastUsedAt: Number(r.last_used_at),
+    userAgent: r.user_agent,
+    ip: r.ip,
+  }));
+}
+
+export const MAX_LISTED_SESSIONS = 500;
+
+/** Ends one of a user's sessions by its public id; the session's private id, or undefined if none was live. */
+export async function revokeSessionByPublicId(
+  db: Db,
+  userId: number,
+  publicId: string,
+  now: number,
+): Promise<string | undefined> {
+  const row = await db
+    .updateTable('sessions')
+    .set({ revoked_at: now })
+    .where('public_id', '=', publicId)
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .returning('id')
+    .executeTakeFirst();
+  return row?.id;
+}
+
+/** A session's public id, for the audit trail. */
+export async function sessionPublicId(db: Db, sessionId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('sessions')
+    .select('public_id')
+    .where('id', '=', sessionId)
+    .executeTakeFirst();
+  return row?.public_id;
 }
 
 export async function insertRefreshToken(
@@ -33,6 +116,8 @@ export interface RefreshRecord {
   usedAt: number | null;
   session: { lastUsedAt: number; expiresAt: number; revokedAt: number | null };
   user: { id: number; publicId: string; disabled: boolean };
+  /** The session's public id, for the audit trail. */
+  sessionPublicId: string;
 }
 
 /** A refresh token with its session and user, in one query. */
@@ -47,6 +132,7 @@ export async function findRefreshToken(db: Db, tokenHash: string): Promise<Refre
       'sessions.last_used_at',
       'sessions.expires_at',
       'sessions.revoked_at',
+      'sessions.public_id as session_public_id',
       'users.id as user_id',
       'users.public_id',
       'users.disabled',
@@ -63,6 +149,7 @@ export async function findRefreshToken(db: Db, tokenHash: string): Promise<Refre
         revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
       },
       user: { id: row.user_id, publicId: row.public_id, disabled: row.disabled === 1 },
+      sessionPublicId: row.session_public_id,
     }
   );
 }
@@ -115,8 +202,18 @@ export async function spendRefreshToken(db: Db, tokenHash: string, now: number):
   return result.numUpdatedRows > 0n;
 }
 
-export async function touchSession(db: Db, sessionId: string, now: number): Promise<void> {
-  await db.updateTable('sessions').set({ last_used_at: now }).where('id', '=', sessionId).execute();
+/** A refresh: the session was used now, by this client (last_used_at and these leave the auth version alone). */
+export async function touchSession(
+  db: Db,
+  sessionId: string,
+  now: number,
+  client: ClientInfo,
+): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ last_used_at: now, user_agent: client.userAgent, ip: client.ip })
+    .where('id', '=', sessionId)
+    .execute();
 }
 
 export async function revokeSession(db: Db, sessionId: string, now: number): Promise<void> {
@@ -149,6 +246,9 @@ export type AuthLookup =
   | { kind: 'no-user' }
   | { kind: 'revoked' }
   | { kind: 'disabled' }
+  /** Personal access tokens: one that was never issued, and one past its expiry. */
+  | { kind: 'unknown' }
+  | { kind: 'expired' }
   | { kind: 'ok'; user: AuthUser };
 
 /** The user (admin flag as stored now) and the token's session, if it exists. */
@@ -211,6 +311,14 @@ export function judgeAuth(row: AuthRow | undefined, sessionId: string, now: numb
     return { kind: 'revoked' };
   return {
     kind: 'ok',
-    user: { id: row.id, publicId: row.public_id, username: row.username, admin: row.admin === 1, sessionId },
+    user: {
+      id: row.id,
+      publicId: row.public_id,
+      username: row.username,
+      admin: row.admin === 1,
+      sessionId,
+      tokenId: null,
+      scopes: scopesOf(row.admin === 1),
+    },
   };
 }

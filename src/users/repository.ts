@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { isPostgres } from '../db/dialect.js';
 import { storableText } from '../db/text.js';
@@ -130,14 +131,14 @@ export async function findUser(
 }
 
 /** Keyset pagination over users by id, like books. */
-export async function listUsers(db: Db, after: number, limit: number): Promise<UserRecord[]> {
-  const rows = await db
-    .selectFrom('users')
-    .select(columns)
-    .where('id', '>', after)
-    .orderBy('id')
-    .limit(limit)
-    .execute();
+/** Oldest first, by keyset; `q` keeps names containing it, compared as usernames are (case, width). */
+export async function listUsers(db: Db, after: number, limit: number, q?: string): Promise<UserRecord[]> {
+  let query = db.selectFrom('users').select(columns).where('id', '>', after);
+  if (q !== undefined && q !== '') {
+    const pattern = `%${usernameKey(q).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where(sql<boolean>`username_key like ${pattern} escape '\\'`);
+  }
+  const rows = await query.orderBy('id').limit(limit).execute();
   return rows.map(toRecord);
 }
 

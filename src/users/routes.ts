@@ -1,10 +1,13 @@
+import type { Audit } from '../audit/audit.js';
 import { isCommonPassword } from '../auth/common-passwords.js';
-import { freshTokenRequired, tokenRequired } from '../auth/decorators.js';
+import { freshTokenRequired, scope, tokenRequired } from '../auth/decorators.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { errors } from '../errors.js';
+import { clientOf } from '../http/client.js';
 import { type Req, route } from '../http/route.js';
+import { revokeUserTokens } from '../personal-tokens/repository.js';
 import { revokeUserSessions } from '../sessions/repository.js';
 import type { Throttle } from '../throttle/throttle.js';
 import { keepOneAdmin } from './last-admin.js';
@@ -16,12 +19,13 @@ import {
   updatePasswordHash,
 } from './repository.js';
 import { ChangePasswordSchema, DeleteMeSchema, MeSchema } from './schemas.js';
-import type { AuthUser } from './user.js';
+import { type AuthUser, sessionOf } from './user.js';
 
 export class MeRoutes {
-  constructor(private readonly deps: { db: Db; clock: Clock; throttle: Throttle }) {}
+  constructor(private readonly deps: { db: Db; clock: Clock; throttle: Throttle; audit: Audit }) {}
 
   @route({ method: 'GET', url: '/me', schema: MeSchema })
+  @scope('account:read')
   @tokenRequired
   async me(user: AuthUser) {
     const record = await findUser(this.deps.db, { id: user.id });
@@ -35,16 +39,25 @@ export class MeRoutes {
     await this.checkPassword(user, req.body.current_password, req.ip);
     if (isCommonPassword(req.body.new_password)) throw errors.passwordTooCommon();
     const passwordHash = await hashPassword(req.body.new_password);
-    // Whoever else holds a session may have learned the old password: end theirs, keep this one.
-    // One transaction, so a failure between the two never leaves a new password with old sessions.
-    const ended = await this.deps.db.transaction().execute(async (trx) => {
+    // Whoever else holds a session may have learned the old password: end theirs, keep this one,
+    // and revoke the personal access tokens (whoever knew the password could have made one).
+    // One transaction, so a failure part-way never leaves a new password with old credentials.
+    const { ended, revoked } = await this.deps.db.transaction().execute(async (trx) => {
+      const now = this.deps.clock.now();
       await updatePasswordHash(trx, user.id, passwordHash);
-      return revokeUserSessions(trx, user.id, this.deps.clock.now(), user.sessionId);
+      return {
+        ended: await revokeUserSessions(trx, user.id, now, sessionOf(user)),
+        revoked: await revokeUserTokens(trx, user.id, now),
+      };
     });
-    req.log.info(
-      { event: 'password.changed', user: user.publicId, sessionsEnded: ended },
-      'password changed',
-    );
+    await this.deps.audit.record(req.log, {
+      type: 'password.changed',
+      outcome: 'success',
+      actor: user.publicId,
+      subject: user.publicId,
+      client: clientOf(req),
+      detail: { sessions_ended: ended, tokens_revoked: revoked },
+    });
     return { message: 'Password changed' };
   }
 
@@ -56,7 +69,13 @@ export class MeRoutes {
       if (user.admin) await keepOneAdmin(trx, user.id);
       await deleteUser(trx, user.id);
     });
-    req.log.info({ event: 'account.deleted', user: user.publicId }, 'account deleted');
+    await this.deps.audit.record(req.log, {
+      type: 'account.deleted',
+      outcome: 'success',
+      actor: user.publicId,
+      subject: user.publicId,
+      client: clientOf(req),
+    });
     return { message: 'Account deleted' };
   }
 

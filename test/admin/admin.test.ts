@@ -198,3 +198,43 @@ test('ADMIN_USERNAME/ADMIN_PASSWORD create the first admin at start, once', asyn
     .executeTakeFirstOrThrow();
   assert.equal(row.admin, 1);
 });
+
+test('GET /admin/users?q= keeps names containing q, ignoring case and width, with the filter in Link', async (t) => {
+  const { app, db } = await build(t);
+  const root = await loginPair(app, 'root');
+  await makeAdmin(db, 'root');
+  for (const name of ['Alice', 'malice', 'bob', 'ALICIA', 'al%ice', 'al_ice'])
+    await app.inject({
+      method: 'POST',
+      url: '/signup',
+      payload: { username: name, password: 'testing_p@ssword' },
+    });
+  const names = async (url: string) => {
+    const res = await app.inject({ method: 'GET', url, headers: root.headers });
+    assert.equal(res.statusCode, 200, res.body);
+    return {
+      names: body<{ Users: { username: string }[] }>(res).Users.map((u) => u.username),
+      link: res.headers.link,
+    };
+  };
+  assert.deepEqual((await names('/admin/users?q=ali')).names, ['Alice', 'malice', 'ALICIA']);
+  assert.deepEqual((await names('/admin/users?q=%EF%BC%A1%EF%BC%AC%EF%BC%A9')).names, [
+    'Alice',
+    'malice',
+    'ALICIA',
+  ]);
+  // LIKE's metacharacters are plain characters here.
+  assert.deepEqual((await names('/admin/users?q=%25')).names, ['al%ice']);
+  assert.deepEqual((await names('/admin/users?q=_')).names, ['al_ice']);
+  const page = await names('/admin/users?q=ali&limit=2');
+  assert.deepEqual(page.names, ['Alice', 'malice']);
+  const next = /<([^>]+)>; rel="next"/.exec(String(page.link))?.[1] ?? '';
+  assert.match(next, /^\/admin\/users\?q=ali&limit=2&after=/);
+  assert.deepEqual((await names(next)).names, ['ALICIA']);
+  for (const bad of [`q=${'x'.repeat(65)}`, 'q=%00'])
+    assert.equal(
+      (await app.inject({ method: 'GET', url: `/admin/users?${bad}`, headers: root.headers })).statusCode,
+      400,
+      bad,
+    );
+});

@@ -61,7 +61,7 @@ test('auth events are logged as structured events, never with a password or a wh
     'login.success',
     'refresh',
     'refresh.reuse_detected',
-    'admin.user_updated',
+    'account.disabled',
     'password.changed',
     'logout',
   ]) {

@@ -132,16 +132,21 @@ test('migrate: names the database, applies, lists, and asks before a revert that
     assert.doesNotMatch(status.stdout, /pending/);
     assert.match(status.stdout, /applied \S+ +0001_users_and_books/);
 
-    // Revert down to 0002, which drops sessions: without a terminal, --yes is required.
+    // Revert down to 0002, which drops sessions: without a terminal, each revert that deletes
+    // data (the audit log, tokens, sessions) asks for --yes and reverts nothing without it.
     let reverted = 0;
     for (;;) {
       const down = bookapi(['migrate', 'down'], env);
       if (down.status === 2) {
-        assert.match(
-          down.stderr,
-          /Reverting 0002_sessions deletes stored data in SQLite .*pass --yes to confirm/,
-        );
-        break;
+        const asked = /Reverting (\S+) deletes stored data in SQLite .*pass --yes to confirm/.exec(down.stderr);
+        assert.ok(asked, down.stderr);
+        if (asked[1] === '0002_sessions') break;
+        const before = bookapi(['migrate', 'status'], env).stdout;
+        assert.match(before, new RegExp(`applied \\S+ +${asked[1]}`), 'nothing reverted without --yes');
+        const confirmed = bookapi(['migrate', 'down', '--yes'], env);
+        assert.equal(confirmed.status, 0, confirmed.stderr);
+        reverted++;
+        continue;
       }
       assert.equal(down.status, 0, down.stderr);
       assert.match(down.stdout, /^reverted /m);

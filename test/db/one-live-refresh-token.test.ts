@@ -34,7 +34,8 @@ async function session(db: Db, id: string, userId: number, tokens: (number | nul
       last_used_at: 1,
       expires_at: 9e12,
       revoked_at: revokedAt ?? null,
-    })
+      // The schema as it was before 0008 added public ids.
+    } as never)
     .execute();
   for (const [i, usedAt] of tokens.entries())
     await db

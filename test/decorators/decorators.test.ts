@@ -6,6 +6,7 @@ import {
   authOf,
   optionalToken,
   publicRoute,
+  scope,
   tokenRequired,
 } from '../../src/auth/decorators.js';
 import { mountRoutes, route } from '../../src/http/route.js';
@@ -17,6 +18,7 @@ class Probe {
   calls: string[] = [];
 
   @route({ method: 'GET', url: '/probe/token', schema: {} })
+  @scope('books:read')
   @tokenRequired
   async token(user: AuthUser) {
     this.calls.push('token');
@@ -32,6 +34,7 @@ class Probe {
   }
 
   @route({ method: 'GET', url: '/probe/optional', schema: {} })
+  @scope('books:read')
   @optionalToken
   async optional(user: AuthUser | null) {
     return { who: user?.username ?? null };
@@ -45,6 +48,7 @@ class Probe {
   }
 
   @route({ method: 'POST', url: '/probe/upload', schema: {} })
+  @scope('books:write')
   @tokenRequired
   async upload(_user: AuthUser, req: FastifyRequest) {
     this.calls.push('upload');
@@ -82,7 +86,12 @@ test('a refused request never runs the handler', async (t) => {
 
 test('stacked @adminRequired @tokenRequired: 403 for a user, 200 for an admin, 401 without a token', async (t) => {
   const { app, db, probe, user } = await withProbe(t);
-  assert.deepEqual(authOf(Probe.prototype.admin), { mode: 'admin', fresh: false });
+  assert.deepEqual(authOf(Probe.prototype.admin), {
+    mode: 'admin',
+    fresh: false,
+    sessionOnly: false,
+    scopes: [],
+  });
   const refused = await app.inject({ method: 'GET', url: '/probe/admin', headers: user.headers });
   assert.equal(refused.statusCode, 403);
   assert.deepEqual(body(refused), { message: 'Admin privileges required!', code: 'ADMIN_REQUIRED' });
@@ -141,10 +150,7 @@ test('authentication runs before the body is read: bad or huge bodies without a 
 test('plain handler functions are wrapped the same way, and stack', async (t) => {
   const { app, db } = await build(t);
   const seen: string[] = [];
-  app.get(
-    '/plain/token',
-    tokenRequired(async (user) => ({ who: user.username })),
-  );
+  app.get('/plain/token', scope('books:read')(tokenRequired(async (user) => ({ who: user.username }))));
   app.get(
     '/plain/admin',
     adminRequired(

@@ -13,28 +13,39 @@ type Doc = {
   components: { securitySchemes: Record<string, unknown> };
 };
 
-const ROUTES: [string, string, 'public' | 'token'][] = [
+/** Every operation, and what a token needs there: public, a session's token only, or these scopes. */
+const ROUTES: [string, string, 'public' | 'session' | string[]][] = [
   ['post', '/signup', 'public'],
   ['post', '/login', 'public'],
   ['post', '/token/refresh', 'public'],
+  ['post', '/token/logout', 'public'],
   ['get', '/.well-known/jwks.json', 'public'],
-  ['post', '/logout', 'token'],
-  ['post', '/logout/all', 'token'],
-  ['get', '/me', 'token'],
-  ['put', '/me/password', 'token'],
-  ['delete', '/me', 'token'],
-  ['get', '/admin/users', 'token'],
-  ['patch', '/admin/users/{public_id}', 'token'],
-  ['delete', '/admin/users/{public_id}', 'token'],
+  ['post', '/logout', 'session'],
+  ['post', '/logout/all', 'session'],
+  ['get', '/me', ['account:read']],
+  ['put', '/me/password', 'session'],
+  ['delete', '/me', 'session'],
+  ['get', '/me/activity', ['account:read']],
+  ['get', '/me/sessions', 'session'],
+  ['delete', '/me/sessions/{id}', 'session'],
+  ['get', '/me/tokens', 'session'],
+  ['post', '/me/tokens', 'session'],
+  ['delete', '/me/tokens/{id}', 'session'],
+  ['get', '/admin/users', ['admin']],
+  ['patch', '/admin/users/{public_id}', 'session'],
+  ['delete', '/admin/users/{public_id}', 'session'],
+  ['get', '/admin/users/{public_id}/sessions', 'session'],
+  ['delete', '/admin/users/{public_id}/sessions', 'session'],
+  ['get', '/admin/audit', ['admin']],
   ['get', '/', 'public'],
   ['get', '/health', 'public'],
   ['get', '/ready', 'public'],
-  ['get', '/bookapi/books', 'token'],
-  ['post', '/bookapi/books', 'token'],
-  ['post', '/bookapi/addbook', 'token'],
-  ['get', '/bookapi/books/{id}', 'token'],
-  ['patch', '/bookapi/books/{id}', 'token'],
-  ['delete', '/bookapi/books/{id}', 'token'],
+  ['get', '/bookapi/books', ['books:read']],
+  ['post', '/bookapi/books', ['books:write']],
+  ['post', '/bookapi/addbook', ['books:write']],
+  ['get', '/bookapi/books/{id}', ['books:read']],
+  ['patch', '/bookapi/books/{id}', ['books:write']],
+  ['delete', '/bookapi/books/{id}', ['books:write']],
 ];
 
 test('GET /openapi.json documents every route with its auth requirement and its errors', async (t) => {
@@ -50,11 +61,13 @@ test('GET /openapi.json documents every route with its auth requirement and its 
     if (auth === 'public') {
       assert.deepEqual(op.security, [], `${method} ${path} is public`);
     } else {
+      const scopes = auth === 'session' ? [] : auth;
       assert.deepEqual(
         op.security,
-        [{ bearerAuth: [] }, { accessToken: [] }],
-        `${method} ${path} needs a token`,
+        [{ bearerAuth: scopes }, { accessToken: scopes }],
+        `${method} ${path} needs a token with ${scopes.join(', ') || 'no scope: a session'}`,
       );
+      assert.ok(op.responses['403'], `${method} ${path} documents 403`);
       assert.ok(op.responses['401'], `${method} ${path} documents 401`);
     }
     if (path === '/' || path === '/health' || path === '/.well-known/jwks.json') continue; // nothing there can fail

@@ -241,6 +241,43 @@ test(`exact on two instances sharing one ${TEST_DB === 'postgres' ? 'PostgreSQL 
     }
   });
 
+  await t.test('a personal access token revoked on one is refused by both at once', async () => {
+    for (let i = 0; i < TRIALS; i++) {
+      const [here, there] = on(i);
+      const owner = await account(there, `scripted${i}`);
+      const made = await call(
+        there,
+        'POST',
+        '/me/tokens',
+        { name: `cron ${i}`, scopes: ['books:read'] },
+        bearer(owner.token),
+      );
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      const { id, token } = made.body as { id: string; token: string };
+      assertServed(await onBoth(s, 'GET', '/bookapi/books', token), `trial ${i} before`);
+      const revoked = await call(here, 'DELETE', `/me/tokens/${id}`, undefined, bearer(owner.token));
+      assert.equal(revoked.status, 200);
+      assertRefused(await onBoth(s, 'GET', '/bookapi/books', token), 401, 'TOKEN_REVOKED', `trial ${i}`);
+    }
+  });
+
+  await t.test('a device ended on one: its session is refused by both at once', async () => {
+    for (let i = 0; i < TRIALS; i++) {
+      const [here, there] = on(i);
+      const phone = await account(there, `device${i}`);
+      const laptop = await login(here, `device${i}`);
+      const listed = await call(here, 'GET', '/me/sessions', undefined, bearer(laptop.token));
+      const sessions = listed.body.sessions as { id: string; current: boolean }[];
+      assert.equal(sessions.length, 2);
+      const phoneId = sessions.find((d) => !d.current)?.id;
+      assertServed(await onBoth(s, 'GET', '/me', phone.token), `trial ${i} before`);
+      const ended = await call(here, 'DELETE', `/me/sessions/${phoneId}`, undefined, bearer(laptop.token));
+      assert.equal(ended.status, 200);
+      assertRefused(await onBoth(s, 'GET', '/me', phone.token), 401, 'TOKEN_REVOKED', `trial ${i}`);
+      assertServed(await onBoth(s, 'GET', '/me', laptop.token), `trial ${i}: the other device`);
+    }
+  });
+
   await t.test('a book added or deleted on one is seen by both on the next request', async () => {
     const { token } = await account(s.a, 'reader');
     let after = 0;

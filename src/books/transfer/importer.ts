@@ -3,6 +3,7 @@ import { validatorCompiler } from '../../http/validation.js';
 import { findCredentials } from '../../users/repository.js';
 import { bookKey } from '../normalize.js';
 import { NewBook } from '../schemas.js';
+import { searchText } from '../search.js';
 import { MalformedRecord, type SourceRecord } from './records.js';
 
 export interface ImportOptions {
@@ -160,6 +161,7 @@ async function insertBatch(
         author: row.author,
         title_key: bookKey(row.title),
         author_key: bookKey(row.author),
+        search_text: searchText(row.title, row.author),
         owner_id: row.ownerId,
         created_at: now,
         updated_at: now,

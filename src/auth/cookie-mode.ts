@@ -1,0 +1,82 @@
+import { parse, serialize } from 'cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from '../errors.js';
+
+/**
+ * The web client's refresh token, in a cookie its page cannot read (the IETF
+ * "OAuth 2.0 for Browser-Based Apps" draft): HttpOnly, SameSite=Strict,
+ * Secure whenever the request came over HTTPS, no Domain, and sent only to
+ * /token (refresh and logout). Issued only when a client asks for it with
+ * the header below at login; API clients keep the refresh token in the JSON.
+ *
+ * The cookie endpoints refuse cross-site requests three ways: SameSite=Strict
+ * keeps the browser from sending the cookie, the custom header cannot be sent
+ * cross-origin without a CORS preflight this server never grants, and an
+ * `Origin` or `Sec-Fetch-Site` that names another site is refused outright.
+ */
+export const REFRESH_COOKIE = 'bookapi_refresh';
+export const COOKIE_PATH = '/token';
+/** `X-Bookapi-Refresh: cookie` asks for cookie mode (and proves the request is not a plain form post). */
+export const MODE_HEADER = 'x-bookapi-refresh';
+
+export const wantsCookie = (req: FastifyRequest) => req.headers[MODE_HEADER] === 'cookie';
+
+const secure = (req: FastifyRequest) => req.protocol === 'https';
+
+export function setRefreshCookie(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  token: string,
+  maxAge: number,
+): void {
+  reply.header(
+    'set-cookie',
+    serialize(REFRESH_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: secure(req),
+      path: COOKIE_PATH,
+      maxAge,
+    }),
+  );
+}
+
+/** The header that removes the cookie: sent on every logout, harmless to clients that never had one. */
+export function clearingCookie(req: FastifyRequest): string {
+  return serialize(REFRESH_COOKIE, '', {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: secure(req),
+    path: COOKIE_PATH,
+    maxAge: 0,
+  });
+}
+
+export function readRefreshCookie(req: FastifyRequest): string | undefined {
+  const header = req.headers.cookie;
+  if (header === undefined) return undefined;
+  try {
+    return parse(header)[REFRESH_COOKIE] || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A cookie endpoint's request must come from this server's own pages: the
+ * mode header present, and no `Origin` or `Sec-Fetch-Site` naming another
+ * site (a browser sends at least one of them on every POST; other clients
+ * send neither, and have no cookie to abuse).
+ */
+export function checkSameOrigin(req: FastifyRequest): void {
+  if (!wantsCookie(req)) throw crossSite('send X-Bookapi-Refresh: cookie from the web client');
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin') throw crossSite('a cross-site request');
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `${req.protocol}://${req.host}`)
+    throw crossSite('a cross-origin request');
+}
+
+function crossSite(why: string): ApiError {
+  return new ApiError(403, 'CROSS_SITE_REQUEST', `Refused: ${why}`);
+}
