@@ -256,14 +256,18 @@ function refreshFromCookie(
   _reply: FastifyReply,
   done: Parameters<preValidationHookHandler>[2],
 ): void {
-  if (!wantsCookie(req)) return done();
+  if (!wantsCookie(req)) {
+    done();
+    return;
+  }
   try {
     checkSameOrigin(req);
     const token = readRefreshCookie(req);
     if (token === undefined) throw withClearedCookie(req, errors.invalidRefresh());
     req.body = { refresh_token: token };
   } catch (error) {
-    return done(error as Error);
+    done(error as Error);
+    return;
   }
   done();
 }

@@ -138,7 +138,9 @@ test('migrate: names the database, applies, lists, and asks before a revert that
     for (;;) {
       const down = bookapi(['migrate', 'down'], env);
       if (down.status === 2) {
-        const asked = /Reverting (\S+) deletes stored data in SQLite .*pass --yes to confirm/.exec(down.stderr);
+        const asked = /Reverting (\S+) deletes stored data in SQLite .*pass --yes to confirm/.exec(
+          down.stderr,
+        );
         assert.ok(asked, down.stderr);
         if (asked[1] === '0002_sessions') break;
         const before = bookapi(['migrate', 'status'], env).stdout;
