@@ -134,7 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     connections: parseConnectionLimits(env),
     auditRetention: parseDuration('AUDIT_RETENTION', read(env, 'AUDIT_RETENTION') ?? '90d'),
     personalAccessTokens: parseSwitch('PERSONAL_ACCESS_TOKENS', read(env, 'PERSONAL_ACCESS_TOKENS') ?? 'on'),
-    metrics: parseMetrics(env),
+    metrics: parseMetrics(env, parsePort(read(env, 'PORT') ?? '5000')),
   });
 }
 
@@ -211,10 +211,23 @@ function parseSwitch(name: string, value: string): boolean {
   return on;
 }
 
-function parseMetrics(env: NodeJS.ProcessEnv): MetricsConfig {
+function parseMetrics(env: NodeJS.ProcessEnv, apiPort: number): MetricsConfig {
   const token = checkSecret(read(env, 'METRICS_TOKEN'), 'METRICS_TOKEN');
-  const port = read(env, 'METRICS_PORT');
-  return Object.freeze({ token, port: port === undefined ? undefined : parsePort(port, 'METRICS_PORT') });
+  // Sent as `Authorization: Bearer <token>`: a character outside RFC 6750's token68 could never match.
+  if (token !== undefined && !/^[A-Za-z0-9._~+/=-]+$/.test(token))
+    throw new ConfigError(
+      'METRICS_TOKEN may hold only letters, digits and ._~+/=- (try: openssl rand -hex 32)',
+    );
+  // The scraper's copy of the metrics token must not also be the key that signs every login.
+  if (token !== undefined && token === read(env, 'JWT_SECRET'))
+    throw new ConfigError('METRICS_TOKEN must differ from JWT_SECRET: whoever scrapes could sign tokens');
+  const raw = read(env, 'METRICS_PORT');
+  const port = raw === undefined ? undefined : parsePort(raw, 'METRICS_PORT');
+  if (port !== undefined && port !== 0 && port === apiPort)
+    throw new ConfigError(
+      `METRICS_PORT must differ from PORT (${apiPort}): the metrics get a listener of their own`,
+    );
+  return Object.freeze({ token, port });
 }
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
@@ -264,7 +277,7 @@ export function checkSecret(secret: string | undefined, name = 'JWT_SECRET'): st
   if (secret === undefined) return undefined;
   if (Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES) {
     throw new ConfigError(
-      `${name} must be at least ${MIN_SECRET_BYTES} bytes of random data (try: openssl rand -hex 32), or unset to have one generated`,
+      `${name} must be at least ${MIN_SECRET_BYTES} bytes of random data (try: openssl rand -hex 32)${name === 'JWT_SECRET' ? ', or unset to have one generated' : ''}`,
     );
   }
   if (secretGuessesLog10(secret) < MIN_SECRET_GUESSES_LOG10) {

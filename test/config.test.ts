@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -99,3 +100,29 @@ test('DB_QUERY_TIMEOUT: 5 s by default, else a positive duration', () => {
   assert.equal(loadConfig({ DB_QUERY_TIMEOUT: '1m' }).dbQueryTimeout, 60);
   assert.throws(() => loadConfig({ DB_QUERY_TIMEOUT: '0' }), /DB_QUERY_TIMEOUT must be a positive duration/);
 });
+
+test('METRICS_TOKEN and METRICS_PORT: refused when they could leak the signing key or never work', () => {
+  const secret = 'f'.repeat(8) + randomHex();
+  assert.throws(
+    () => loadConfig({ JWT_SECRET: secret, METRICS_TOKEN: secret }),
+    /METRICS_TOKEN must differ from JWT_SECRET/,
+  );
+  assert.throws(
+    () => loadConfig({ METRICS_TOKEN: `${randomHex()} ${randomHex()}` }),
+    /METRICS_TOKEN may hold only/,
+  );
+  assert.throws(
+    () => loadConfig({ METRICS_TOKEN: 'short' }),
+    (e: Error) => !/unset to have one generated/.test(e.message),
+  );
+  assert.throws(
+    () => loadConfig({ PORT: '9464', METRICS_PORT: '9464' }),
+    /METRICS_PORT must differ from PORT/,
+  );
+  assert.equal(loadConfig({ PORT: '0', METRICS_PORT: '0' }).metrics.port, 0);
+  assert.equal(loadConfig({ METRICS_TOKEN: randomHex() }).metrics.token?.length, 64);
+});
+
+function randomHex(): string {
+  return crypto.randomBytes(32).toString('hex');
+}

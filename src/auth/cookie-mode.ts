@@ -19,9 +19,19 @@ export const COOKIE_PATH = '/token';
 /** `X-Bookapi-Refresh: cookie` asks for cookie mode (and proves the request is not a plain form post). */
 export const MODE_HEADER = 'x-bookapi-refresh';
 
-export const wantsCookie = (req: FastifyRequest) => req.headers[MODE_HEADER] === 'cookie';
+/**
+ * Whether the client asks for cookie mode (`cookie`, in any case). Any other
+ * value is a mistake that would put the refresh token back in the JSON,
+ * where a page's scripts can read it: 400.
+ */
+export function wantsCookie(req: FastifyRequest): boolean {
+  const value = req.headers[MODE_HEADER];
+  if (value === undefined) return false;
+  if (typeof value === 'string' && value.trim().toLowerCase() === 'cookie') return true;
+  throw new ApiError(400, 'INVALID_INPUT', 'X-Bookapi-Refresh must be "cookie" (or absent)');
+}
 
-const secure = (req: FastifyRequest) => req.protocol === 'https';
+const secure = (req: FastifyRequest) => req.protocol.toLowerCase() === 'https';
 
 export function setRefreshCookie(
   req: FastifyRequest,
@@ -52,9 +62,17 @@ export function clearingCookie(req: FastifyRequest): string {
   });
 }
 
+const NAMED = new RegExp(`(?:^|;)\\s*${REFRESH_COOKIE}=`, 'g');
+
+/**
+ * The refresh cookie, or undefined. Two cookies of that name mean one was
+ * planted (by a sibling subdomain, or over plain HTTP with a narrower path,
+ * which browsers send first): neither is trusted.
+ */
 export function readRefreshCookie(req: FastifyRequest): string | undefined {
   const header = req.headers.cookie;
   if (header === undefined) return undefined;
+  if ((header.match(NAMED)?.length ?? 0) > 1) return undefined;
   try {
     return parse(header)[REFRESH_COOKIE] || undefined;
   } catch {
@@ -73,8 +91,18 @@ export function checkSameOrigin(req: FastifyRequest): void {
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin') throw crossSite('a cross-site request');
   const origin = req.headers.origin;
-  if (origin !== undefined && origin !== `${req.protocol}://${req.host}`)
+  if (origin !== undefined && !sameOrigin(origin, `${req.protocol}://${req.host}`))
     throw crossSite('a cross-origin request');
+}
+
+/** Origins compared as URLs: the case of scheme and host, and a default port, make no difference. */
+function sameOrigin(origin: string, own: string): boolean {
+  try {
+    const theirs = new URL(origin).origin;
+    return theirs !== 'null' && theirs === new URL(own.toLowerCase()).origin;
+  } catch {
+    return false;
+  }
 }
 
 function crossSite(why: string): ApiError {

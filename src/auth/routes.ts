@@ -16,6 +16,7 @@ import { isCommonPassword } from './common-passwords.js';
 import {
   checkSameOrigin,
   clearingCookie,
+  MODE_HEADER,
   readRefreshCookie,
   setRefreshCookie,
   wantsCookie,
@@ -94,6 +95,9 @@ export class AuthRoutes {
   @publicRoute
   async login(req: Req<typeof LoginSchema>, reply: Reply<typeof LoginSchema>) {
     const { password } = req.body;
+    // Cookie mode is checked at login too, before anything happens: a proxy that hides the
+    // origin fails here, not at the first refresh 15 minutes later.
+    if (wantsCookie(req)) checkSameOrigin(req);
     // One spelling per name: "é" typed composed or decomposed is the same user.
     const username = req.body.username.normalize('NFC');
     const { throttle, db, audit } = this.deps;
@@ -165,6 +169,8 @@ export class AuthRoutes {
     schema: RefreshSchema,
     invalidInput: errors.invalidRefresh,
     preValidation: refreshFromCookie,
+    // The web client sends no body; many fetch wrappers still label it JSON.
+    emptyBody: (req) => req.headers[MODE_HEADER] !== undefined,
   })
   @publicRoute
   async refresh(req: Req<typeof RefreshSchema>, reply: Reply<typeof RefreshSchema>) {
@@ -263,7 +269,9 @@ function refreshFromCookie(
   try {
     checkSameOrigin(req);
     const token = readRefreshCookie(req);
-    if (token === undefined) throw withClearedCookie(req, errors.invalidRefresh());
+    // Absent, doubled or malformed: the usual 401, and whatever cookie is there is removed.
+    if (token === undefined || !/^[A-Za-z0-9_-]{43}$/.test(token))
+      throw withClearedCookie(req, errors.invalidRefresh());
     req.body = { refresh_token: token };
   } catch (error) {
     done(error as Error);

@@ -38,7 +38,7 @@ const TRIGRAM = 3;
 
 /**
  * A page of the books that match a filter, by keyset on id like the whole
- * list. Every word is `search_text like '%word%' escape '\'` on both
+ * list. Every word is `search_text like '%word%' escape '!'` on both
  * databases: that condition alone decides what matches, so SQLite and
  * PostgreSQL answer the same. The indexes only narrow the rows it is tried on:
  * PostgreSQL's planner picks the GIN trigram index or the id order by the
@@ -66,7 +66,7 @@ export function readFilteredPage(
     params.push(filter.ownerId);
   }
   for (const word of filter.words) {
-    conditions.push("search_text like ? escape '\\'");
+    conditions.push("search_text like ? escape '!'");
     params.push(containsPattern(word));
   }
   const where = conditions.map((c) => ` and ${c}`).join('');

@@ -79,9 +79,13 @@ export function queryWords(q: string | undefined): string[] {
   return distinct.filter((word) => !distinct.some((other) => other !== word && other.includes(word)));
 }
 
-/** `%word%` for LIKE … ESCAPE '\': the word's own `%`, `_` and `\` match themselves. */
+/**
+ * `%word%` for LIKE … ESCAPE '!': the word's own `%`, `_` and `!` match
+ * themselves. Not a backslash: PostgreSQL would read '\' as an unterminated
+ * string under the legacy standard_conforming_strings=off.
+ */
 export function containsPattern(word: string): string {
-  return `%${word.replace(/[\\%_]/g, '\\$&')}%`;
+  return `%${word.replace(/[!%_]/g, '!$&')}%`;
 }
 
 /** Characters, not UTF-16 units: what a trigram index counts. */

@@ -27,19 +27,27 @@ export const CLIENT_PAGE_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-cache',
 };
 
-/** The built index.html, or undefined when the client has not been built (a server run from src/). */
+/**
+ * The built index.html, or undefined when the client has not been built (a
+ * server run from src/). Read again when the file changes, so a rebuild
+ * while the server runs never serves a page naming assets that are gone.
+ */
 export class ClientPage {
   private html: string | undefined;
+  private mtime = -1;
 
   get(): string | undefined {
-    if (this.html === undefined) {
-      try {
-        this.html = fs.readFileSync(`${WEB_DIR}index.html`, 'utf8');
-      } catch {
-        return undefined;
+    try {
+      const file = `${WEB_DIR}index.html`;
+      const { mtimeMs } = fs.statSync(file);
+      if (mtimeMs !== this.mtime || this.html === undefined) {
+        this.html = fs.readFileSync(file, 'utf8');
+        this.mtime = mtimeMs;
       }
+      return this.html;
+    } catch {
+      return undefined;
     }
-    return this.html;
   }
 }
 

@@ -26,7 +26,10 @@ export function installJsonParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
     // Only an empty body pays for the route lookup; the hot path is the decode and the parse.
-    if (body.length === 0 && req.routeOptions.schema?.body === undefined) {
+    if (
+      body.length === 0 &&
+      (req.routeOptions.schema?.body === undefined || req.routeOptions.config.emptyBody?.(req) === true)
+    ) {
       done(null, undefined);
       return;
     }

@@ -47,6 +47,8 @@ export interface RouteSpec {
   logLevel?: LogLevel;
   /** Runs after the auth guard and the body parser, before validation (the refresh cookie fills the body). */
   preValidation?: preValidationHookHandler;
+  /** When a route that takes a body may get an empty one (the refresh cookie stands in for it). */
+  emptyBody?: (req: FastifyRequest) => boolean;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the decorator accepts any route method; its auth decorator types the user
@@ -97,7 +99,7 @@ export function mountRoutes(app: FastifyInstance, controller: object): void {
       method: spec.method,
       url: spec.url,
       schema: spec.schema,
-      config: { invalidInput: spec.invalidInput, route: where },
+      config: { invalidInput: spec.invalidInput, route: where, emptyBody: spec.emptyBody },
       ...(spec.logLevel ? { logLevel: spec.logLevel } : {}),
       ...(spec.preValidation ? { preValidation: spec.preValidation } : {}),
       handler,
@@ -115,5 +117,6 @@ declare module 'fastify' {
     invalidInput?: RouteSpec['invalidInput'];
     /** Class and method that serve the route, for logs and errors. */
     route?: string;
+    emptyBody?: RouteSpec['emptyBody'];
   }
 }

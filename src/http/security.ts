@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
+import { ApiError } from '../errors.js';
 import { BASELINE_HEADERS } from './errors.js';
 
 /**
@@ -43,8 +44,14 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
  */
 export const security = fp(
   async (app: FastifyInstance, opts: { corsOrigins: readonly string[] }) => {
-    app.addHook('onRequest', (_req, reply, done) => {
+    app.addHook('onRequest', (req, reply, done) => {
       reply.headers(API_HEADERS);
+      // Only a query with a % pays for the check.
+      const q = req.url.indexOf('?');
+      if (q !== -1 && req.url.includes('%', q) && !decodable(req.url.slice(q + 1))) {
+        done(new ApiError(400, 'BAD_REQUEST', 'The query string is not valid percent-encoded UTF-8'));
+        return;
+      }
       done();
     });
     if (opts.corsOrigins.length > 0) {
@@ -69,4 +76,18 @@ export function asPages(plugin: FastifyPluginAsync): FastifyPluginAsync {
     });
     await app.register(plugin);
   };
+}
+
+/**
+ * Whether every name and value of a query decodes: the query parser keeps
+ * what it cannot decode as it is, so `%FF` or a lone surrogate's `%ED%A0%80`
+ * would reach a handler as text nobody sent.
+ */
+function decodable(query: string): boolean {
+  try {
+    for (const part of query.split(/[&=]/)) decodeURIComponent(part.replace(/\+/g, ' '));
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -13,6 +13,10 @@ const HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosnif
  */
 export async function startMetricsServer(port: number, render: () => Promise<string>): Promise<http.Server> {
   const server = http.createServer((req, res) => {
+    // A page on this machine could reach 127.0.0.1 through a rebound DNS name: only our own names.
+    const host = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
+    if (host !== '127.0.0.1' && host !== 'localhost')
+      return end(res, 421, 'Misdirected request: ask for 127.0.0.1 or localhost\n');
     const path = req.url?.split('?')[0];
     if (path !== '/metrics') return end(res, 404, 'Not found: the metrics are at /metrics\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') {

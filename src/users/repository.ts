@@ -135,8 +135,9 @@ export async function findUser(
 export async function listUsers(db: Db, after: number, limit: number, q?: string): Promise<UserRecord[]> {
   let query = db.selectFrom('users').select(columns).where('id', '>', after);
   if (q !== undefined && q !== '') {
-    const pattern = `%${usernameKey(q).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    query = query.where(sql<boolean>`username_key like ${pattern} escape '\\'`);
+    // '!' escapes, not a backslash (see containsPattern in books/search.ts).
+    const pattern = `%${usernameKey(q).replace(/[!%_]/g, '!$&')}%`;
+    query = query.where(sql<boolean>`username_key like ${pattern} escape '!'`);
   }
   const rows = await query.orderBy('id').limit(limit).execute();
   return rows.map(toRecord);

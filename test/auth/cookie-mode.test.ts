@@ -188,3 +188,47 @@ test('GET / serves JSON to API clients, and a page to browsers', async (t) => {
   assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
   assert.doesNotMatch(String(page.headers['content-security-policy']), /unsafe-inline|unsafe-eval/);
 });
+
+test('cookie mode, the unusual but legal ways: JSON label with no body, any case, normalised origins', async (t) => {
+  const { app } = await build(t);
+  let cookie: string | undefined = cookieOf(await webLogin(app, { 'x-bookapi-refresh': 'COOKIE' }))?.value;
+  assert.ok(cookie, 'COOKIE in capitals is cookie mode too');
+  for (const headers of [
+    { 'content-type': 'application/json', 'content-length': '0' },
+    { 'content-type': 'application/json; charset=utf-8' },
+    { host: 'API.Example.COM', origin: 'http://api.example.com' },
+    { host: 'api.example.com:80', origin: 'http://api.example.com' },
+  ]) {
+    const res: LightMyRequestResponse = await app.inject({
+      method: 'POST',
+      url: '/token/refresh',
+      headers: { ...WEB, cookie: `bookapi_refresh=${cookie}`, ...headers },
+    });
+    assert.equal(res.statusCode, 201, `${JSON.stringify(headers)}: ${res.body}`);
+    cookie = cookieOf(res)?.value;
+  }
+});
+
+test('cookie mode refuses what it cannot trust: a wrong header value, two cookies, a malformed one, a cross-site login', async (t) => {
+  const { app, db } = await build(t);
+  const bad = await webLogin(app, { 'x-bookapi-refresh': 'yes' });
+  assert.equal(bad.statusCode, 400, 'never silently back to JSON mode');
+  const cookie = cookieOf(await webLogin(app))?.value;
+  const twice = await app.inject({
+    method: 'POST',
+    url: '/token/refresh',
+    headers: { ...WEB, cookie: `bookapi_refresh=${'A'.repeat(43)}; bookapi_refresh=${cookie}` },
+  });
+  assert.equal(twice.statusCode, 401, 'a planted second cookie makes neither trusted');
+  const huge = await refresh(app, 'x'.repeat(300));
+  assert.equal(huge.statusCode, 401);
+  assert.equal(cookieOf(huge)?.value, '', 'removed');
+  assert.equal((await refresh(app, cookie)).statusCode, 201, 'the real one still works');
+
+  const sessions = async () => (await db.selectFrom('sessions').select('id').execute()).length;
+  const before = await sessions();
+  const cross = await webLogin(app, { origin: 'https://evil.example' });
+  assert.equal(cross.statusCode, 403);
+  assert.equal(cross.headers['set-cookie'], undefined);
+  assert.equal(await sessions(), before, 'refused before any session was made');
+});

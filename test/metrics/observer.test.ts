@@ -168,9 +168,10 @@ function get(
   port: number,
   path: string,
   method = 'GET',
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; type?: string; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
       let body = '';
       res.on('data', (chunk) => {
         body += chunk;
@@ -199,6 +200,9 @@ test('the METRICS_PORT listener: 127.0.0.1 only, GET /metrics only, a taken port
   assert.equal((await get(port, '/')).status, 404);
   assert.equal((await get(port, '/metrics/x')).status, 404);
   assert.equal((await get(port, '/metrics', 'POST')).status, 405);
+  // Only our own names: a rebound DNS name pointing here gets nothing.
+  assert.equal((await get(port, '/metrics', 'GET', { host: `localhost:${port}` })).status, 200);
+  assert.equal((await get(port, '/metrics', 'GET', { host: `rebind.evil.example:${port}` })).status, 421);
   fail = true;
   assert.equal((await get(port, '/metrics')).status, 503);
 
