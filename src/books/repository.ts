@@ -62,19 +62,19 @@ export function readFilteredPage(
   const conditions: string[] = [];
   const params: unknown[] = [];
   if (filter.ownerId !== undefined) {
-    conditions.push('owner_id = ?');
+    conditions.push('books.owner_id = ?');
     params.push(filter.ownerId);
   }
   for (const word of filter.words) {
-    conditions.push("search_text like ? escape '!'");
+    conditions.push("books.search_text like ? escape '!'");
     params.push(containsPattern(word));
   }
   const where = conditions.map((c) => ` and ${c}`).join('');
   const indexed = postgres ? [] : filter.words.filter((word) => characters(word) >= TRIGRAM);
   if (indexed.length === 0)
-    return read(`${SELECT} where id > ?${where} order by id limit ?`, [after, ...params, limit]);
+    return read(`${SELECT} where books.id > ?${where} order by books.id limit ?`, [after, ...params, limit]);
   const scanned = after + scanWindow(limit);
-  const first = read(`${SELECT} where id > ? and id <= ?${where} order by id limit ?`, [
+  const first = read(`${SELECT} where books.id > ? and books.id <= ?${where} order by books.id limit ?`, [
     after,
     scanned,
     ...params,
@@ -83,19 +83,33 @@ export function readFilteredPage(
   if (first === undefined) return undefined;
   return then(first, (rows) => {
     if (rows.length === limit) return rows;
-    const rest = read(`${SELECT} where id > ? and ${IN_FTS}${where} order by id limit ?`, [
-      scanned,
-      indexed.map((word) => `"${word.replaceAll('"', '""')}"`).join(' '),
-      ...params,
-      limit - rows.length,
-    ]);
-    if (rest === undefined) throw new Error('a statement that ran could not run again');
-    return then(rest, (more) => rows.concat(more));
+    // The window went past the last book: nothing is left for the index to find. (Asking it
+    // anyway would walk the word's whole list of rows to get past `scanned`: ~7 ms for a word
+    // in all 100,000 books.)
+    const end = read(LAST_ID_SQL, []);
+    if (end === undefined) throw new Error('a statement that ran could not run again');
+    return then(end, (last) => {
+      if (Number(last[0]?.id ?? 0) <= scanned) return rows;
+      // Joined, in the index's own rowid order, so it stops at the page's end instead of
+      // handing over every match first.
+      const rest = read(`${FTS_SELECT} and books_fts.rowid > ?${where} order by books_fts.rowid limit ?`, [
+        indexed.map((word) => `"${word.replaceAll('"', '""')}"`).join(' '),
+        scanned,
+        ...params,
+        limit - rows.length,
+      ]);
+      if (rest === undefined) throw new Error('a statement that ran could not run again');
+      return then(rest, (more) => rows.concat(more));
+    });
   });
 }
 
+const LAST_ID_SQL = 'select max(id) as id from books';
+
 /** Phrases ANDed: the rows whose search_text holds each word's characters in a row. */
-const IN_FTS = 'id in (select rowid from books_fts where books_fts match ?)';
+const FTS_SELECT =
+  `select ${columns.map((c) => `books.${c}`).join(', ')} from books_fts ` +
+  'join books on books.id = books_fts.rowid where books_fts match ?';
 
 /**
  * Ids scanned before the index is asked: a word in 1 book of 20 or more fills
