@@ -67,9 +67,11 @@ export async function buildWeb({
 
   const html = fs
     .readFileSync(path.join(web, 'index.html'), 'utf8')
-    .replace('{{js}}', js)
-    .replace('{{css}}', css)
-    .replace('{{favicon}}', iconName);
+    .replaceAll('{{js}}', js)
+    .replaceAll('{{css}}', css)
+    .replaceAll('{{favicon}}', iconName);
+  const left = /\{\{\w+\}\}/.exec(html);
+  if (left) throw new Error(`build-web: web/index.html still holds ${left[0]} after the build`);
   for (const [name, contents] of files) writeAtomic(path.join(app, name), contents);
   // The previous page's files stay one build longer: a server still holding that page, or a tab
   // that loaded it, can still fetch them. Older ones go.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parse, serialize } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.js';
@@ -18,6 +19,29 @@ export const REFRESH_COOKIE = 'bookapi_refresh';
 export const COOKIE_PATH = '/token';
 /** `X-Bookapi-Refresh: cookie` asks for cookie mode (and proves the request is not a plain form post). */
 export const MODE_HEADER = 'x-bookapi-refresh';
+
+/**
+ * Cookies are not kept apart by port: a page on another port of the same
+ * host is sent this cookie too, and can plant one of its own. So a cookie
+ * session is also bound to a secret the client keeps in its origin's storage
+ * (which ports do not share) and sends with every cookie request: the
+ * server stores only its SHA-256, and a cookie presented without the secret
+ * it was issued with is taken for a stolen one.
+ */
+export const BINDING_HEADER = 'x-bookapi-binding';
+const BINDING = /^[A-Za-z0-9_-]{43}$/;
+
+/** The SHA-256 of the request's binding secret; 400 when it is missing or malformed. */
+export function bindingOf(req: FastifyRequest): string {
+  const value = req.headers[BINDING_HEADER];
+  if (typeof value !== 'string' || !BINDING.test(value))
+    throw new ApiError(
+      400,
+      'INVALID_INPUT',
+      'Cookie mode needs X-Bookapi-Binding: 32 random bytes in base64url (43 characters), kept by the client',
+    );
+  return createHash('sha256').update(value).digest('hex');
+}
 
 /**
  * Whether the client asks for cookie mode (`cookie`, in any case). Any other

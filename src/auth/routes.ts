@@ -14,6 +14,7 @@ import { type AuthUser, sessionOf } from '../users/user.js';
 import { checkUsername } from '../users/username.js';
 import { isCommonPassword } from './common-passwords.js';
 import {
+  bindingOf,
   checkSameOrigin,
   clearingCookie,
   MODE_HEADER,
@@ -97,7 +98,11 @@ export class AuthRoutes {
     const { password } = req.body;
     // Cookie mode is checked at login too, before anything happens: a proxy that hides the
     // origin fails here, not at the first refresh 15 minutes later.
-    if (wantsCookie(req)) checkSameOrigin(req);
+    let binding: string | undefined;
+    if (wantsCookie(req)) {
+      checkSameOrigin(req);
+      binding = bindingOf(req);
+    }
     // One spelling per name: "é" typed composed or decomposed is the same user.
     const username = req.body.username.normalize('NFC');
     const { throttle, db, audit } = this.deps;
@@ -151,7 +156,11 @@ export class AuthRoutes {
         throw errors.invalidCredentials();
       passwordHash = upgraded;
     }
-    const { pair, sessionPublicId } = await this.deps.sessions.start({ ...found, passwordHash }, client);
+    const { pair, sessionPublicId } = await this.deps.sessions.start(
+      { ...found, passwordHash },
+      client,
+      binding,
+    );
     await audit.record(req.log, {
       type: 'login.success',
       outcome: 'success',
@@ -175,7 +184,8 @@ export class AuthRoutes {
   @publicRoute
   async refresh(req: Req<typeof RefreshSchema>, reply: Reply<typeof RefreshSchema>) {
     try {
-      const pair = await this.deps.sessions.refresh(req.body.refresh_token, req.log, clientOf(req));
+      const binding = wantsCookie(req) ? bindingOf(req) : undefined;
+      const pair = await this.deps.sessions.refresh(req.body.refresh_token, req.log, clientOf(req), binding);
       return reply.code(201).send(this.deliver(req, reply, pair));
     } catch (error) {
       throw wantsCookie(req) ? withClearedCookie(req, error) : error;
@@ -186,8 +196,10 @@ export class AuthRoutes {
   @publicRoute
   async tokenLogout(req: Req<typeof TokenLogoutSchema>, reply: Reply<typeof TokenLogoutSchema>) {
     checkSameOrigin(req);
+    const binding = bindingOf(req);
     const token = readRefreshCookie(req);
-    const ended = token === undefined ? undefined : await this.deps.sessions.endByRefreshToken(token);
+    const ended =
+      token === undefined ? undefined : await this.deps.sessions.endByRefreshToken(token, binding);
     if (ended) {
       await this.deps.audit.record(req.log, {
         type: 'logout',

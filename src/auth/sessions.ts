@@ -54,7 +54,7 @@ type Outcome =
   | { kind: 'rotated' | 'retry'; record: RefreshRecord }
   | { kind: 'reused'; record: RefreshRecord; reason: ReuseReason };
 
-type ReuseReason = 'after-grace' | 'successor-used' | 'successor-unknown';
+type ReuseReason = 'after-grace' | 'successor-used' | 'successor-unknown' | 'binding-mismatch';
 
 /** HKDF's info label: this key is used for successors only, whatever else the secret signs. */
 const SUCCESSOR_KEY_INFO = 'bookapi refresh-token successor v1';
@@ -82,6 +82,7 @@ export class Sessions {
   async start(
     user: { id: number; publicId: string; passwordHash: string },
     client: ClientInfo,
+    binding?: string,
   ): Promise<Started> {
     const now = this.o.clock.now();
     const sessionId = randomUUID();
@@ -102,18 +103,25 @@ export class Sessions {
         now,
         expiresAt: now + this.o.refreshTokenTtl * 1000,
         client,
+        binding,
       });
       await insertRefreshToken(trx, hashRefreshToken(refresh), sessionId, now);
     });
     return { pair: this.pair(user.publicId, sessionId, refresh, true), sessionPublicId };
   }
 
-  async refresh(refreshToken: string, log: FastifyBaseLogger, client: ClientInfo): Promise<TokenPair> {
+  /** `binding`: the hash of the web client's binding secret, when the request carried one. */
+  async refresh(
+    refreshToken: string,
+    log: FastifyBaseLogger,
+    client: ClientInfo,
+    binding?: string,
+  ): Promise<TokenPair> {
     // An access token (or anything else) never has this shape.
     if (!REFRESH_TOKEN.test(refreshToken)) throw errors.invalidRefresh();
     const successor = this.successorOf(refreshToken);
     const outcome = await writeTransaction(this.o.db, (trx) =>
-      this.rotate(trx, hashRefreshToken(refreshToken), hashRefreshToken(successor), client),
+      this.rotate(trx, hashRefreshToken(refreshToken), hashRefreshToken(successor), client, binding),
     );
     if (outcome.kind === 'invalid') throw errors.invalidRefresh();
     const { user, sessionId, sessionPublicId } = outcome.record;
@@ -141,10 +149,12 @@ export class Sessions {
    * is the live one or an older one of the chain — ending is always safe.
    * Undefined when it names no session.
    */
-  async endByRefreshToken(refreshToken: string): Promise<RefreshRecord | undefined> {
+  async endByRefreshToken(refreshToken: string, binding: string): Promise<RefreshRecord | undefined> {
     if (!REFRESH_TOKEN.test(refreshToken)) return undefined;
     const record = await findRefreshToken(this.o.db, hashRefreshToken(refreshToken));
     if (!record || record.session.revokedAt !== null) return undefined;
+    // Only the client the session is bound to may end it this way (another port has the cookie too).
+    if (record.session.binding !== null && record.session.binding !== binding) return undefined;
     await revokeSession(this.o.db, record.sessionId, this.o.clock.now());
     return record;
   }
@@ -158,12 +168,19 @@ export class Sessions {
     tokenHash: string,
     successorHash: string,
     client: ClientInfo,
+    binding: string | undefined,
   ): Promise<Outcome> {
     const now = this.o.clock.now();
     await lockSessionOf(trx, tokenHash);
     const record = await findRefreshToken(trx, tokenHash);
     if (!record || record.session.revokedAt !== null || record.user.disabled) return { kind: 'invalid' };
     const { sessionId } = record;
+    // A web client's cookie without the secret it was issued with: taken from the browser by a
+    // page on another port, or planted there. The session ends, as for any copied token.
+    if (record.session.binding !== null && record.session.binding !== binding) {
+      await revokeSession(trx, sessionId, now);
+      return { kind: 'reused', record, reason: 'binding-mismatch' };
+    }
     if (now >= record.session.expiresAt || now - record.session.lastUsedAt > this.o.refreshIdleTtl * 1000) {
       await revokeSession(trx, sessionId, now);
       return { kind: 'invalid' };

@@ -60,6 +60,8 @@ export interface SessionsTable {
   /** As at the login or the last refresh: the client's User-Agent (truncated) and address. */
   user_agent: string | null;
   ip: string | null;
+  /** SHA-256 (hex) of the web client's binding secret; null for API clients' sessions. */
+  binding: string | null;
 }
 
 export interface RefreshTokensTable {

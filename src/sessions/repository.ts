@@ -11,6 +11,8 @@ export interface NewSession {
   now: number;
   expiresAt: number;
   client: ClientInfo;
+  /** The web client's binding hash (cookie mode), or undefined. */
+  binding?: string;
 }
 
 export async function insertSession(db: Db, s: NewSession): Promise<void> {
@@ -25,6 +27,7 @@ export async function insertSession(db: Db, s: NewSession): Promise<void> {
       expires_at: s.expiresAt,
       user_agent: s.client.userAgent,
       ip: s.client.ip,
+      binding: s.binding ?? null,
     })
     .execute();
 }
@@ -114,7 +117,7 @@ export async function insertRefreshToken(
 export interface RefreshRecord {
   sessionId: string;
   usedAt: number | null;
-  session: { lastUsedAt: number; expiresAt: number; revokedAt: number | null };
+  session: { lastUsedAt: number; expiresAt: number; revokedAt: number | null; binding: string | null };
   user: { id: number; publicId: string; disabled: boolean };
   /** The session's public id, for the audit trail. */
   sessionPublicId: string;
@@ -133,6 +136,7 @@ export async function findRefreshToken(db: Db, tokenHash: string): Promise<Refre
       'sessions.expires_at',
       'sessions.revoked_at',
       'sessions.public_id as session_public_id',
+      'sessions.binding',
       'users.id as user_id',
       'users.public_id',
       'users.disabled',
@@ -147,6 +151,7 @@ export async function findRefreshToken(db: Db, tokenHash: string): Promise<Refre
         lastUsedAt: Number(row.last_used_at),
         expiresAt: Number(row.expires_at),
         revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+        binding: row.binding,
       },
       user: { id: row.user_id, publicId: row.public_id, disabled: row.disabled === 1 },
       sessionPublicId: row.session_public_id,

@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { body, build, loginPair, ORIGINAL_USER } from '../helpers.js';
 
-const WEB = { 'x-bookapi-refresh': 'cookie' };
+/** What the web client sends: the mode, and the binding secret it keeps in its origin's storage. */
+const BINDING = 'b'.repeat(43);
+const WEB = { 'x-bookapi-refresh': 'cookie', 'x-bookapi-binding': BINDING };
 
 function cookieOf(res: LightMyRequestResponse): { value: string; attributes: string } | undefined {
   const header = res.headers['set-cookie'];
@@ -231,4 +233,62 @@ test('cookie mode refuses what it cannot trust: a wrong header value, two cookie
   assert.equal(cross.statusCode, 403);
   assert.equal(cross.headers['set-cookie'], undefined);
   assert.equal(await sessions(), before, 'refused before any session was made');
+});
+
+test('a cookie is bound to the client’s secret: taken or planted without it, it is refused and its session ends', async (t) => {
+  const { app, db } = await build(t);
+  // Alice's browser logs in; a page on another port of the same host gets her cookie (ports share cookies).
+  const stolen = cookieOf(await webLogin(app))?.value;
+  assert.ok(stolen);
+  const withoutSecret = await app.inject({
+    method: 'POST',
+    url: '/token/refresh',
+    headers: {
+      'x-bookapi-refresh': 'cookie',
+      'x-bookapi-binding': 'c'.repeat(43),
+      cookie: `bookapi_refresh=${stolen}`,
+    },
+  });
+  assert.equal(withoutSecret.statusCode, 401, 'another secret');
+  assert.equal((await refresh(app, stolen)).statusCode, 401, 'and the session is over, for the owner too');
+
+  // The JSON API cannot redeem a web client's cookie either.
+  const second = cookieOf(await webLogin(app))?.value;
+  const json = await app.inject({
+    method: 'POST',
+    url: '/token/refresh',
+    payload: { refresh_token: second },
+  });
+  assert.equal(json.statusCode, 401);
+
+  // Logging out by cookie needs the secret too: a page on another port cannot end the session.
+  const third = cookieOf(await webLogin(app))?.value;
+  const out = await app.inject({
+    method: 'POST',
+    url: '/token/logout',
+    headers: {
+      'x-bookapi-refresh': 'cookie',
+      'x-bookapi-binding': 'c'.repeat(43),
+      cookie: `bookapi_refresh=${third}`,
+    },
+  });
+  assert.equal(out.statusCode, 200);
+  assert.equal((await refresh(app, third)).statusCode, 201, 'still alive');
+
+  // Cookie mode without a secret is refused at login, before any session exists.
+  const before = (await db.selectFrom('sessions').select('id').execute()).length;
+  const bare = await app.inject({
+    method: 'POST',
+    url: '/login',
+    payload: ORIGINAL_USER,
+    headers: { 'x-bookapi-refresh': 'cookie' },
+  });
+  assert.equal(bare.statusCode, 400);
+  assert.equal((await db.selectFrom('sessions').select('id').execute()).length, before);
+  const stored = await db.selectFrom('sessions').select('binding').where('binding', 'is not', null).execute();
+  assert.ok(
+    stored.length > 0 &&
+      stored.every((r) => r.binding !== BINDING && /^[0-9a-f]{64}$/.test(String(r.binding))),
+    'only a hash is stored',
+  );
 });

@@ -21,8 +21,29 @@ export class ApiFailure extends Error {
 /** Why the session is over, for the login form's message. */
 export type SessionEnd = 'ended' | 'deleted';
 
+const BINDING_KEY = 'bookapi-binding';
+
+/**
+ * A secret of this origin: cookies are shared by every port of a host, storage is not. The server
+ * binds the cookie session to it (it keeps only a hash) and refuses the cookie without it, so a
+ * page on another port that is sent the cookie, or plants its own, gets nothing. Not a token: it
+ * opens nothing by itself.
+ */
+function binding(): string {
+  let value = localStorage.getItem(BINDING_KEY);
+  if (value === null || !/^[A-Za-z0-9_-]{43}$/.test(value)) {
+    const bytes = crypto.getRandomValues(new Uint8Array(32));
+    value = btoa(String.fromCharCode(...bytes))
+      .replaceAll('+', '-')
+      .replaceAll('/', '_')
+      .replace(/=+$/, '');
+    localStorage.setItem(BINDING_KEY, value);
+  }
+  return value;
+}
+
 /** Cookie mode: the server keeps the refresh token in its cookie instead of the body. */
-const COOKIE_MODE = { 'X-Bookapi-Refresh': 'cookie' } as const;
+const cookieMode = () => ({ 'X-Bookapi-Refresh': 'cookie', 'X-Bookapi-Binding': binding() });
 /** Held while this browser refreshes, logs in or out, so no two tabs present one refresh token. */
 const LOCK = 'bookapi-refresh';
 /** Any of these on a 401 means the token is no good any more; a refresh may still save the day. */
@@ -44,10 +65,30 @@ export function onSessionEnd(handler: (why: SessionEnd) => void): void {
 
 export function forgetToken(): void {
   access = null;
+  subject = undefined;
+}
+
+let subject: string | undefined;
+let onSwitch: () => void = () => {};
+
+/** Called once by the session store: the shared cookie now names another user (another tab logged in). */
+export function onUserSwitch(handler: () => void): void {
+  onSwitch = handler;
 }
 
 function keep(grant: AccessGrant): void {
   access = { token: grant.token, expiresAt: Date.now() + grant.expires_in * 1000 };
+  // The token's subject (its payload is readable; it is verified by the server, not here).
+  let sub: string | undefined;
+  try {
+    const payload = grant.token.split('.')[1] ?? '';
+    sub = (JSON.parse(atob(payload.replaceAll('-', '+').replaceAll('_', '/'))) as { sub?: string }).sub;
+  } catch {
+    sub = undefined;
+  }
+  const before = subject;
+  subject = sub;
+  if (before !== undefined && sub !== undefined && before !== sub) onSwitch();
 }
 
 /**
@@ -101,7 +142,7 @@ async function send(method: string, path: string, body: unknown, headers: Record
 function refresh(): Promise<string | null> {
   // Requests of this tab that fail together share one refresh.
   refreshing ??= exclusive(async () => {
-    const res = await send('POST', '/token/refresh', undefined, COOKIE_MODE);
+    const res = await send('POST', '/token/refresh', undefined, cookieMode());
     if (res.status === 201) {
       keep((await res.json()) as AccessGrant);
       return access?.token ?? null;
@@ -174,7 +215,7 @@ export async function post<T>(path: string, body: unknown, headers: Record<strin
 export async function login(username: string, password: string): Promise<void> {
   // Under the lock: a tab refreshing meanwhile would put the old session's cookie back.
   await exclusive(async () => {
-    keep(await post<AccessGrant>('/login', { username, password }, COOKIE_MODE));
+    keep(await post<AccessGrant>('/login', { username, password }, cookieMode()));
   });
 }
 
@@ -188,7 +229,7 @@ export async function loginAgain(username: string, password: string): Promise<vo
     () => undefined,
   );
   await exclusive(async () => {
-    keep(await post<AccessGrant>('/login', { username, password }, COOKIE_MODE));
+    keep(await post<AccessGrant>('/login', { username, password }, cookieMode()));
     if (before !== undefined && access) {
       // With the new token: the old session's tokens stop working, other tabs refresh onto this one.
       await drain(
@@ -203,7 +244,7 @@ export async function loginAgain(username: string, password: string): Promise<vo
 /** Ends this browser's session by its cookie (works with an expired access token too). */
 export async function logout(): Promise<void> {
   await exclusive(async () => {
-    const res = await send('POST', '/token/logout', undefined, COOKIE_MODE);
+    const res = await send('POST', '/token/logout', undefined, cookieMode());
     access = null;
     if (!res.ok) throw await failure(res);
     await drain(res);

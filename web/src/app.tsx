@@ -100,7 +100,10 @@ function Header({ me, path }: { me: Me | null; path: string }) {
           </nav>
           <div class="who">
             <span class="muted">{me.username}</span>
-            <button type="button" onClick={() => void session.logout()}>
+            <button
+              type="button"
+              onClick={() => void session.logout().catch((error: Error) => window.alert(error.message))}
+            >
               Log out
             </button>
           </div>

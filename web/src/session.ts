@@ -48,6 +48,9 @@ function end(why: keyof typeof ENDED, tell = true): void {
 }
 
 api.onSessionEnd((why) => end(why));
+// A refresh brought another user's token (another tab logged in as someone else): never act as one
+// user while showing another.
+api.onUserSwitch(() => void loadMe());
 
 async function loadMe(): Promise<void> {
   const { data } = await api.call<Me>('GET', '/me');
@@ -58,8 +61,14 @@ async function loadMe(): Promise<void> {
 export async function restore(): Promise<void> {
   try {
     if (await api.restore()) return await loadMe();
-  } catch {
-    // The server is unreachable or the session is gone: the login form says what it can.
+  } catch (error) {
+    // Only a 401 means "not logged in"; anything else says why, as the session may well be alive.
+    if (current.state !== 'active')
+      set({
+        state: 'anonymous',
+        notice: `The server could not be reached or is unavailable (${(error as Error).message}). Reload the page to try again.`,
+      });
+    return;
   }
   if (current.state !== 'active') set({ state: 'anonymous' });
 }
@@ -70,12 +79,21 @@ export async function login(username: string, password: string): Promise<void> {
   tabs?.postMessage({ type: 'login' });
 }
 
-/** Logs out (of every device, with `everywhere`); the page forgets the session whatever the answer. */
+/**
+ * Logs out (of every device, with `everywhere`). Only when the server confirms it, or says the
+ * session was over already: a logout that did not reach the server must not look done — on a
+ * shared computer the next person would find the account open.
+ */
 export async function logout(everywhere = false): Promise<void> {
   try {
     await (everywhere ? api.logoutEverywhere() : api.logout());
-  } catch {
-    // Unreachable, or the session was over already: nothing more this page can do.
+  } catch (error) {
+    if (!(error instanceof api.ApiFailure && error.status === 401))
+      throw new api.ApiFailure(
+        0,
+        'NETWORK',
+        `Could not log out (${(error as Error).message}). You are still logged in here: try again.`,
+      );
   }
   end('logout');
 }
@@ -94,6 +112,7 @@ tabs?.addEventListener('message', (e: MessageEvent<{ type: string; why?: keyof t
   const { type, why } = e.data;
   if (type === 'end' && current.state === 'active')
     end(why === 'logout' ? 'elsewhere' : (why ?? 'ended'), false);
-  // Another tab logged in: this one joins that session through the shared cookie.
-  if (type === 'login' && current.state !== 'active') void restore();
+  // Another tab logged in: this one joins that session through the shared cookie (and, if it
+  // showed someone else, now shows who it acts as).
+  if (type === 'login') void restore();
 });

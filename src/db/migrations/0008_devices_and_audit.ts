@@ -24,6 +24,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('sessions').addColumn('public_id', 'text').execute();
   await db.schema.alterTable('sessions').addColumn('user_agent', 'text').execute();
   await db.schema.alterTable('sessions').addColumn('ip', 'text').execute();
+  // The web client's sessions: a hash of a secret only the client's origin can read (see
+  // src/auth/cookie-mode.ts), without which its refresh cookie is refused.
+  await db.schema.alterTable('sessions').addColumn('binding', 'text').execute();
   await sql`update sessions set public_id = ${random} where public_id is null`.execute(db);
   await db.schema.createIndex('sessions_public_id').on('sessions').column('public_id').unique().execute();
 
@@ -66,6 +69,7 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('job_leases').execute();
   await db.schema.dropTable('audit_events').execute();
   await db.schema.dropIndex('sessions_public_id').execute();
+  await db.schema.alterTable('sessions').dropColumn('binding').execute();
   await db.schema.alterTable('sessions').dropColumn('ip').execute();
   await db.schema.alterTable('sessions').dropColumn('user_agent').execute();
   await db.schema.alterTable('sessions').dropColumn('public_id').execute();

@@ -102,7 +102,7 @@ function Devices() {
               class="danger"
               disabled={busy}
               onClick={async () => {
-                if (d.current) return session.logout();
+                if (d.current) return session.logout().catch((error: Error) => window.alert(error.message));
                 if (!(await confirm('Log this device out?', 'Log out device'))) return;
                 const ok = await run(async () => {
                   await api.call('DELETE', `/me/sessions/${encodeURIComponent(d.id)}`);
