@@ -34,6 +34,8 @@ export class HomeRoutes {
   @publicRoute
   async home(req: Req<typeof HomeSchema>, reply: Reply<typeof HomeSchema>) {
     // A browser gets the web client (or, not built, a page with a link); an API client gets JSON.
+    // Caches must keep the two apart.
+    reply.header('vary', 'Accept');
     if (req.headers.accept?.includes('text/html')) {
       const client = this.client.get();
       if (client !== undefined)

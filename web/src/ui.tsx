@@ -250,6 +250,9 @@ export function usePaged<T>(first: string, pick: (data: never) => T[]): Paged<T>
       },
       (e: unknown) => {
         if (!live) return;
+        // The previous answer was for another question: never shown under this one's error.
+        setItems([]);
+        setNextUrl(undefined);
         setError(problem(e));
         setLoading(false);
       },

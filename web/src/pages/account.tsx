@@ -98,6 +98,7 @@ function Devices() {
               </div>
             </div>
             <button
+              aria-label={d.current ? undefined : `End ${agent(d.user_agent)}`}
               type="button"
               class="danger"
               disabled={busy}

@@ -75,6 +75,7 @@ function UserItem({ user, me, onChanged }: { user: AdminUser; me: Me; onChanged:
       </div>
       <div class="actions">
         <button
+          aria-label={`${user.disabled ? 'Enable' : 'Disable'} ${user.username}`}
           type="button"
           disabled={busy}
           onClick={() =>
@@ -87,6 +88,7 @@ function UserItem({ user, me, onChanged }: { user: AdminUser; me: Me; onChanged:
           {user.disabled ? 'Enable' : 'Disable'}
         </button>
         <button
+          aria-label={`${user.admin ? 'Remove admin' : 'Make admin'}: ${user.username}`}
           type="button"
           disabled={busy}
           onClick={() =>
@@ -101,6 +103,7 @@ function UserItem({ user, me, onChanged }: { user: AdminUser; me: Me; onChanged:
           {user.admin ? 'Remove admin' : 'Make admin'}
         </button>
         <button
+          aria-label={`End sessions of ${user.username}`}
           type="button"
           disabled={busy}
           onClick={() =>
@@ -116,6 +119,7 @@ function UserItem({ user, me, onChanged }: { user: AdminUser; me: Me; onChanged:
           End sessions
         </button>
         <button
+          aria-label={`Delete ${user.username}`}
           type="button"
           class="danger"
           disabled={busy}
