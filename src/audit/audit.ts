@@ -1,6 +1,7 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
+import { clientOf } from '../http/client.js';
 import type { Observer } from '../metrics/observer.js';
 import { type AuditEvent, MESSAGES, WARNINGS } from './events.js';
 import { insertEvent } from './repository.js';
@@ -68,6 +69,20 @@ export class Audit {
     } catch (error) {
       log.error({ err: error, audit: fields }, 'audit event not persisted');
     }
+  }
+
+  /** An event users caused on their own account, from this request: actor and subject are them. */
+  bySelf(
+    req: FastifyRequest,
+    user: { publicId: string },
+    event: Omit<AuditEvent, 'actor' | 'subject' | 'client'>,
+  ): Promise<void> {
+    return this.record(req.log, {
+      ...event,
+      actor: user.publicId,
+      subject: user.publicId,
+      client: clientOf(req),
+    });
   }
 
   private repeated(key: string): boolean {

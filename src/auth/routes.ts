@@ -227,13 +227,10 @@ export class AuthRoutes {
     const sessionId = sessionOf(user);
     await revokeSession(this.deps.db, sessionId, this.deps.clock.now());
     reply.header('set-cookie', clearingCookie(req));
-    await this.deps.audit.record(req.log, {
+    await this.deps.audit.bySelf(req, user, {
       type: 'logout',
       outcome: 'success',
-      actor: user.publicId,
-      subject: user.publicId,
       session: (await sessionPublicId(this.deps.db, sessionId)) ?? null,
-      client: clientOf(req),
     });
     return { message: 'Logged out' };
   }
@@ -243,12 +240,9 @@ export class AuthRoutes {
   async logoutAll(user: AuthUser, req: Req<typeof LogoutAllSchema>, reply: Reply<typeof LogoutAllSchema>) {
     const ended = await revokeUserSessions(this.deps.db, user.id, this.deps.clock.now());
     reply.header('set-cookie', clearingCookie(req));
-    await this.deps.audit.record(req.log, {
+    await this.deps.audit.bySelf(req, user, {
       type: 'logout.all',
       outcome: 'success',
-      actor: user.publicId,
-      subject: user.publicId,
-      client: clientOf(req),
       detail: { sessions_ended: ended },
     });
     return { message: 'Logged out of all sessions' };

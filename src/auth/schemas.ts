@@ -101,7 +101,7 @@ export const RefreshSchema = {
   tags: ['auth'],
   summary: 'Exchange a refresh token for new tokens (the old one is spent)',
   description:
-    'API clients send `{"refresh_token"}`. The web client sends `X-Bookapi-Refresh: cookie` and no body: the token comes from its cookie, the next one goes back into it, and a cross-site request is refused (403).',
+    'API clients send `{"refresh_token"}`. The web client sends `X-Bookapi-Refresh: cookie`, its `X-Bookapi-Binding` secret and no body: the token comes from its cookie, the next one goes back into it, a cross-site request is refused (403), and a cookie without the secret it was issued with ends its session (401).',
   headers: CookieMode,
   body: Type.Object({ refresh_token: Type.String({ maxLength: 256 }) }, { additionalProperties: false }),
   response: {
@@ -114,7 +114,7 @@ export const TokenLogoutSchema = {
   tags: ['auth'],
   summary: "The web client's logout: ends the session of the refresh-token cookie and removes it",
   description:
-    'Needs `X-Bookapi-Refresh: cookie` and a same-origin request (`Origin`/`Sec-Fetch-Site`); works with an expired access token. Always 200: a missing or spent cookie is simply removed.',
+    'Needs `X-Bookapi-Refresh: cookie`, the `X-Bookapi-Binding` secret the session was bound to at login, and a same-origin request (`Origin`/`Sec-Fetch-Site`); works with an expired access token. Always 200: a missing or spent cookie, or one bound to another secret, is simply removed.',
   headers: CookieMode,
   response: {
     200: MessageResponse,

@@ -76,7 +76,7 @@ export async function revokeUserTokens(
   return Number(result.numUpdatedRows);
 }
 
-/** Revokes one of a user's tokens; false when it is not theirs or already revoked. */
+/** Revokes one of a user's tokens: its row, or undefined when it is not theirs or already revoked. */
 export async function revokeToken(
   db: Db,
   userId: number,

@@ -5,7 +5,6 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { writeTransaction } from '../db/write-transaction.js';
 import { errors } from '../errors.js';
-import { clientOf } from '../http/client.js';
 import { type Reply, type Req, route } from '../http/route.js';
 import { lockAccount } from '../users/repository.js';
 import type { AuthUser } from '../users/user.js';
@@ -54,12 +53,9 @@ export class PersonalTokenRoutes {
         expiresAt,
       });
     });
-    await this.deps.audit.record(req.log, {
+    await this.deps.audit.bySelf(req, user, {
       type: 'token.created',
       outcome: 'success',
-      actor: user.publicId,
-      subject: user.publicId,
-      client: clientOf(req),
       detail: { token: made.publicId, name: row.name, scopes },
     });
     return reply
@@ -80,12 +76,9 @@ export class PersonalTokenRoutes {
   async revoke(user: AuthUser, req: Req<typeof RevokeTokenSchema>) {
     const row = await revokeToken(this.deps.db, user.id, req.params.id, this.deps.clock.now());
     if (!row) throw errors.tokenNotFound();
-    await this.deps.audit.record(req.log, {
+    await this.deps.audit.bySelf(req, user, {
       type: 'token.revoked',
       outcome: 'success',
-      actor: user.publicId,
-      subject: user.publicId,
-      client: clientOf(req),
       detail: { token: row.public_id, name: row.name },
     });
     return { message: 'Token revoked' };

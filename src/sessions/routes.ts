@@ -49,13 +49,10 @@ export class DeviceRoutes {
     // Another user's session id finds nothing here: the same 404 as one that never existed.
     const ended = await revokeSessionByPublicId(this.deps.db, user.id, req.params.id, this.deps.clock.now());
     if (ended === undefined) throw errors.sessionNotFound();
-    await this.deps.audit.record(req.log, {
+    await this.deps.audit.bySelf(req, user, {
       type: 'session.ended',
       outcome: 'success',
-      actor: user.publicId,
-      subject: user.publicId,
       session: req.params.id,
-      client: clientOf(req),
       detail: { current: ended === user.sessionId },
     });
     return { message: 'Session ended' };
@@ -64,10 +61,10 @@ export class DeviceRoutes {
   @route({ method: 'GET', url: '/admin/users/:public_id/sessions', schema: ListUserSessionsSchema })
   @freshTokenRequired
   @adminRequired
-  async listOfUser(_admin: AdminUser, req: Req<typeof ListUserSessionsSchema>) {
+  async listOfUser(admin: AdminUser, req: Req<typeof ListUserSessionsSchema>) {
     const target = await findUser(this.deps.db, { publicId: req.params.public_id });
     if (!target) throw errors.userNotFound();
-    return { sessions: (await this.live(target.id)).map((s) => toDevice(s, _admin.sessionId)) };
+    return { sessions: (await this.live(target.id)).map((s) => toDevice(s, admin.sessionId)) };
   }
 
   @route({ method: 'DELETE', url: '/admin/users/:public_id/sessions', schema: EndUserSessionsSchema })

@@ -5,7 +5,6 @@ import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { errors } from '../errors.js';
-import { clientOf } from '../http/client.js';
 import { type Req, route } from '../http/route.js';
 import { revokeUserTokens } from '../personal-tokens/repository.js';
 import { revokeUserSessions } from '../sessions/repository.js';
@@ -50,12 +49,9 @@ export class MeRoutes {
         revoked: await revokeUserTokens(trx, user.id, now),
       };
     });
-    await this.deps.audit.record(req.log, {
+    await this.deps.audit.bySelf(req, user, {
       type: 'password.changed',
       outcome: 'success',
-      actor: user.publicId,
-      subject: user.publicId,
-      client: clientOf(req),
       detail: { sessions_ended: ended, tokens_revoked: revoked },
     });
     return { message: 'Password changed' };
@@ -69,12 +65,9 @@ export class MeRoutes {
       if (user.admin) await keepOneAdmin(trx, user.id);
       await deleteUser(trx, user.id);
     });
-    await this.deps.audit.record(req.log, {
+    await this.deps.audit.bySelf(req, user, {
       type: 'account.deleted',
       outcome: 'success',
-      actor: user.publicId,
-      subject: user.publicId,
-      client: clientOf(req),
     });
     return { message: 'Account deleted' };
   }
