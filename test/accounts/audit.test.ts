@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { Lease } from '../../src/jobs/lease.js';
 import { Retention } from '../../src/jobs/retention.js';
 import { body, build, loginPair, makeAdmin, type Pair, publicIdOf } from '../helpers.js';
 
@@ -272,12 +273,19 @@ test('retention: events older than AUDIT_RETENTION and long-ended sessions are p
   assert.equal(before, 4);
 
   const other = new Retention({ db, clock, log: app.log, auditRetention: 30 * 86_400 });
-  // Two at once: one holds the lease, the other does nothing.
-  const [a, b] = await Promise.all([app.retention.runOnce(), other.runOnce()]);
-  const ran = [a, b].filter((r) => r !== undefined);
-  assert.equal(ran.length, 1, 'exactly one ran');
-  assert.equal(ran[0]?.events, 3, 'signup, the first login and its logout');
-  assert.equal(ran[0]?.sessions, 1, 'the session that ended 31 days ago');
+  // Of many processes asking for the lease at once, exactly one gets it.
+  const contenders = Array.from({ length: 8 }, () => new Lease(db, 'contended'));
+  const won = await Promise.all(contenders.map((l) => l.take(clock.now(), 60_000)));
+  assert.equal(won.filter(Boolean).length, 1, 'exactly one lease holder');
+  // While another process holds the retention lease, neither runs.
+  const holder = new Lease(db, 'retention');
+  assert.equal(await holder.take(clock.now(), 60_000), true);
+  assert.equal(await app.retention.runOnce(), undefined);
+  assert.equal(await other.runOnce(), undefined);
+  await holder.release();
+  const ran = await other.runOnce();
+  assert.equal(ran?.events, 3, 'signup, the first login and its logout');
+  assert.equal(ran?.sessions, 1, 'the session that ended 31 days ago');
   const after = (await activity(app, fresh.headers)).events;
   assert.deepEqual(
     after.map((e) => e.type),
