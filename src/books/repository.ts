@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import { isPostgres } from '../db/dialect.js';
 import type { HotPath, MaybePromise } from '../db/hot-path.js';
 import { bookKey } from './normalize.js';
 import { characters, containsPattern, searchText } from './search.js';
@@ -128,6 +129,17 @@ function then<T, U>(value: MaybePromise<T>, next: (value: T) => MaybePromise<U>)
 
 export async function findBook(db: Db, id: number): Promise<BookRow | undefined> {
   return db.selectFrom('books').select(columns).where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * The book, its row locked until the transaction ends on PostgreSQL
+ * (SQLite's write transaction holds the whole database): a change computed
+ * from it cannot overwrite one made in between.
+ */
+export async function lockBook(trx: Db, id: number): Promise<BookRow | undefined> {
+  let query = trx.selectFrom('books').select(columns).where('id', '=', id);
+  if (isPostgres(trx)) query = query.forUpdate();
+  return query.executeTakeFirst();
 }
 
 const INSERT_BOOK_SQL =

@@ -3,11 +3,12 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { HotPath } from '../db/hot-path.js';
+import { writeTransaction } from '../db/write-transaction.js';
 import { errors } from '../errors.js';
 import { type Reply, type Req, route } from '../http/route.js';
 import type { AuthUser } from '../users/user.js';
 import { BookReads, toBook } from './reads.js';
-import { type BookRow, deleteBook, findBook, insertBook, updateBook } from './repository.js';
+import { type BookRow, deleteBook, findBook, insertBook, lockBook, updateBook } from './repository.js';
 import {
   AddBookSchema,
   type Book,
@@ -20,6 +21,13 @@ import {
 import { queryWords } from './search.js';
 
 const invalidInput = () => errors.invalidInput('Invalid input!');
+
+/** The book if the user may change it: its owner, or an admin. */
+function owned(user: AuthUser, row: BookRow | undefined): BookRow {
+  if (!row) throw errors.bookNotFound();
+  if (row.owner_id !== user.id && !user.admin) throw errors.notBookOwner();
+  return row;
+}
 
 export class BookRoutes {
   private readonly reads: BookReads;
@@ -71,12 +79,16 @@ export class BookRoutes {
   @tokenRequired
   async updateBook(user: AuthUser, req: Req<typeof UpdateBookSchema>) {
     const id = Number(req.params.id);
-    const row = await this.findOwned(user, id);
     try {
-      const updated = await updateBook(this.deps.db, id, {
-        title: req.body.title?.trim() ?? row.title,
-        author: req.body.author?.trim() ?? row.author,
-        now: this.now(),
+      // The field a client leaves out keeps its value as of this change, not
+      // as of a read another PATCH may have overtaken: read, lock and write at once.
+      const updated = await writeTransaction(this.deps.db, async (trx) => {
+        const row = owned(user, await lockBook(trx, id));
+        return updateBook(trx, id, {
+          title: req.body.title?.trim() ?? row.title,
+          author: req.body.author?.trim() ?? row.author,
+          now: this.now(),
+        });
       });
       if (!updated) throw errors.bookNotFound();
       return toBook(updated);
@@ -112,10 +124,7 @@ export class BookRoutes {
 
   /** Object-level authorization: only the owner or an admin may change a book. */
   private async findOwned(user: AuthUser, id: number): Promise<BookRow> {
-    const row = await findBook(this.deps.db, id);
-    if (!row) throw errors.bookNotFound();
-    if (row.owner_id !== user.id && !user.admin) throw errors.notBookOwner();
-    return row;
+    return owned(user, await findBook(this.deps.db, id));
   }
 
   private now(): string {

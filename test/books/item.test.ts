@@ -184,3 +184,19 @@ test('PATCH and DELETE without a token answer 401 and change nothing', async (t)
   const still = await app.inject({ method: 'GET', url: `/bookapi/books/${book.id}`, headers: owner.headers });
   assert.equal(body(still).title, book.title);
 });
+
+test('concurrent PATCHes of different fields both stay: neither overwrites the other with what it read', async (t) => {
+  const { app, owner } = await twoUsers(t);
+  for (let i = 0; i < 10; i++) {
+    const book = await addBook(app, owner.headers, { title: `Old title ${i}`, author: `Old author ${i}` });
+    const patch = (payload: object) =>
+      app.inject({ method: 'PATCH', url: `/bookapi/books/${book.id}`, headers: owner.headers, payload });
+    const answers = await Promise.all([patch({ title: `New title ${i}` }), patch({ author: `New author ${i}` })]);
+    assert.deepEqual(
+      answers.map((r) => r.statusCode),
+      [200, 200],
+    );
+    const stored = body(await app.inject({ method: 'GET', url: `/bookapi/books/${book.id}`, headers: owner.headers }));
+    assert.deepEqual([stored.title, stored.author], [`New title ${i}`, `New author ${i}`], `round ${i}`);
+  }
+});
