@@ -3,6 +3,7 @@ import type { AuditType } from '../audit/events.js';
 import { adminRequired, freshTokenRequired } from '../auth/decorators.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
+import { writeTransaction } from '../db/write-transaction.js';
 import { errors } from '../errors.js';
 import { clientOf } from '../http/client.js';
 import { type Reply, type Req, route } from '../http/route.js';
@@ -44,7 +45,7 @@ export class AdminRoutes {
     const { db, clock } = this.deps;
     const target = await this.find(req.params.public_id);
     const { admin: makeAdmin, disabled } = req.body;
-    await db.transaction().execute(async (trx) => {
+    await writeTransaction(db, async (trx) => {
       const losesAdmin = target.admin && !target.disabled && (makeAdmin === false || disabled === true);
       if (losesAdmin) await keepOneAdmin(trx, target.id);
       await updateUserFlags(trx, target.id, { admin: makeAdmin, disabled });
@@ -79,7 +80,7 @@ export class AdminRoutes {
   @adminRequired
   async remove(admin: AdminUser, req: Req<typeof DeleteUserSchema>) {
     const target = await this.find(req.params.public_id);
-    const deleted = await this.deps.db.transaction().execute(async (trx) => {
+    const deleted = await writeTransaction(this.deps.db, async (trx) => {
       if (target.admin && !target.disabled) await keepOneAdmin(trx, target.id);
       return deleteUser(trx, target.id);
     });

@@ -154,7 +154,8 @@ export class Sessions {
     const record = await findRefreshToken(this.o.db, hashRefreshToken(refreshToken));
     if (!record || record.session.revokedAt !== null) return undefined;
     // Only the client the session is bound to may end it this way (another port has the cookie too).
-    if (record.session.binding !== null && record.session.binding !== binding) return undefined;
+    // A session without a binding (a JSON login) was never the browser's: its token in the cookie was planted.
+    if (record.session.binding !== binding) return undefined;
     await revokeSession(this.o.db, record.sessionId, this.o.clock.now());
     return record;
   }
@@ -176,8 +177,10 @@ export class Sessions {
     if (!record || record.session.revokedAt !== null || record.user.disabled) return { kind: 'invalid' };
     const { sessionId } = record;
     // A web client's cookie without the secret it was issued with: taken from the browser by a
-    // page on another port, or planted there. The session ends, as for any copied token.
-    if (record.session.binding !== null && record.session.binding !== binding) {
+    // page on another port, or planted there. The session ends, as for any copied token. The
+    // same for the token of a JSON login (no binding) presented as the cookie: a page that
+    // planted its own account's token would otherwise switch the browser into that account.
+    if ((record.session.binding ?? undefined) !== binding) {
       await revokeSession(trx, sessionId, now);
       return { kind: 'reused', record, reason: 'binding-mismatch' };
     }

@@ -4,6 +4,7 @@ import { freshTokenRequired, scope, tokenRequired } from '../auth/decorators.js'
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/database.js';
+import { writeTransaction } from '../db/write-transaction.js';
 import { errors } from '../errors.js';
 import { type Req, route } from '../http/route.js';
 import { revokeUserTokens } from '../personal-tokens/repository.js';
@@ -41,7 +42,7 @@ export class MeRoutes {
     // Whoever else holds a session may have learned the old password: end theirs, keep this one,
     // and revoke the personal access tokens (whoever knew the password could have made one).
     // One transaction, so a failure part-way never leaves a new password with old credentials.
-    const { ended, revoked } = await this.deps.db.transaction().execute(async (trx) => {
+    const { ended, revoked } = await writeTransaction(this.deps.db, async (trx) => {
       const now = this.deps.clock.now();
       await updatePasswordHash(trx, user.id, passwordHash);
       return {
@@ -61,7 +62,7 @@ export class MeRoutes {
   @freshTokenRequired
   async deleteMe(user: AuthUser, req: Req<typeof DeleteMeSchema>) {
     await this.checkPassword(user, req.body.password, req.ip);
-    await this.deps.db.transaction().execute(async (trx) => {
+    await writeTransaction(this.deps.db, async (trx) => {
       if (user.admin) await keepOneAdmin(trx, user.id);
       await deleteUser(trx, user.id);
     });

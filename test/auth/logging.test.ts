@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { buildApp } from '../../src/app.js';
 import { createDatabase } from '../../src/db/database.js';
-import { REDACT } from '../../src/logger.js';
+import { loggerOptions } from '../../src/logger.js';
 import { FakeClock, makeAdmin, ORIGINAL_USER, publicIdOf, testConfig } from '../helpers.js';
 
 test('auth events are logged as structured events, never with a password or a whole token', async (t) => {
@@ -20,7 +20,7 @@ test('auth events are logged as structured events, never with a password or a wh
     config,
     db,
     clock: new FakeClock(),
-    logger: { level: 'info', stream, redact: { paths: REDACT, censor: '[redacted]' } },
+    logger: { ...loggerOptions('info'), stream },
   });
   t.after(() => app.close());
   const post = (url: string, payload: object, headers: Record<string, string> = {}) =>
@@ -50,6 +50,14 @@ test('auth events are logged as structured events, never with a password or a wh
     headers: fresh,
     payload: { current_password: ORIGINAL_USER.password, new_password: 'a brand new passphrase' },
   });
+  // Tokens put in the query string by mistake: refused, and kept out of the request log.
+  const pat = `bkp_${'Q'.repeat(43)}`;
+  for (const url of [
+    `/me?access_token=${again.token}`,
+    `/bookapi/books?q=dune&token=${encodeURIComponent(pat)}`,
+    `/bookapi/books?x=${pat}`,
+  ])
+    assert.equal((await app.inject({ method: 'GET', url })).statusCode, 401);
   await post('/logout', {}, fresh);
   await post('/logout/all', {}, headers);
 
@@ -78,4 +86,8 @@ test('auth events are logged as structured events, never with a password or a wh
   }
   for (const token of [login.token, again.token])
     assert.equal(all.includes(token.split('.')[2]), false, 'token leaked');
+  assert.equal(all.includes('Q'.repeat(43)), false, 'a personal access token in the query leaked');
+  const urls = lines.map((l) => (l.req as { url?: string } | undefined)?.url).filter(Boolean);
+  assert.ok(urls.includes('/bookapi/books?q=dune&token=[redacted]'), urls.join(' '));
+  assert.ok(urls.includes('/me?access_token=[redacted]'));
 });

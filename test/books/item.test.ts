@@ -191,12 +191,17 @@ test('concurrent PATCHes of different fields both stay: neither overwrites the o
     const book = await addBook(app, owner.headers, { title: `Old title ${i}`, author: `Old author ${i}` });
     const patch = (payload: object) =>
       app.inject({ method: 'PATCH', url: `/bookapi/books/${book.id}`, headers: owner.headers, payload });
-    const answers = await Promise.all([patch({ title: `New title ${i}` }), patch({ author: `New author ${i}` })]);
+    const answers = await Promise.all([
+      patch({ title: `New title ${i}` }),
+      patch({ author: `New author ${i}` }),
+    ]);
     assert.deepEqual(
       answers.map((r) => r.statusCode),
       [200, 200],
     );
-    const stored = body(await app.inject({ method: 'GET', url: `/bookapi/books/${book.id}`, headers: owner.headers }));
+    const stored = body(
+      await app.inject({ method: 'GET', url: `/bookapi/books/${book.id}`, headers: owner.headers }),
+    );
     assert.deepEqual([stored.title, stored.author], [`New title ${i}`, `New author ${i}`], `round ${i}`);
   }
 });

@@ -256,3 +256,43 @@ test(
     assert.equal(created.status, 201);
   },
 );
+
+test(
+  'SQLite: a demotion that reads the admins before it writes waits for another process’s write lock, as every write does',
+  TEST_DB === 'sqlite' ? {} : { skip: 'runs in the SQLite suite' },
+  async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bookapi-lock-'));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'books.db');
+    const server = startServer({ DATABASE_URL: `sqlite:${file}` });
+    t.after(() => stopServer(server));
+    const base = await server.ready();
+    const root = { username: 'root', password: ORIGINAL_USER.password };
+    await call(base, 'POST', '/signup', root);
+    await call(base, 'POST', '/signup', ORIGINAL_USER);
+    const other = new SQLite(file);
+    t.after(() => other.close());
+    other.exec('update users set admin = 1');
+    const target = other.prepare('select public_id from users where username = ?').get(ORIGINAL_USER.username) as {
+      public_id: string;
+    };
+    const { token } = (await call(base, 'POST', '/login', root)).body as { token: string };
+
+    for (let i = 0; i < 3; i++) {
+      // Another process is in the middle of a write, and commits 300 ms later.
+      other.exec('begin immediate');
+      other.exec("update data_versions set version = version where name = 'books'");
+      const release = setTimeout(() => other.exec('commit'), 300);
+      const res = await call(
+        base,
+        'PATCH',
+        `/admin/users/${target.public_id}`,
+        { admin: i % 2 === 1 },
+        { authorization: `Bearer ${token}` },
+      );
+      clearTimeout(release);
+      if (other.inTransaction) other.exec('commit');
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    }
+  },
+);
