@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError } from '../errors.js';
 import { BASELINE_HEADERS } from './errors.js';
+import { afterPrevious } from './pipelining.js';
 
 /**
  * What a JSON API needs (OWASP's REST Security Cheat Sheet): no caching of
@@ -52,7 +53,8 @@ export const security = fp(
         done(new ApiError(400, 'BAD_REQUEST', 'The query string is not valid percent-encoded UTF-8'));
         return;
       }
-      done();
+      // The first hook of every request: nothing of it runs before the request ahead of it on its connection is answered.
+      afterPrevious(req.raw, reply.raw, done);
     });
     if (opts.corsOrigins.length > 0) {
       await app.register(cors, {

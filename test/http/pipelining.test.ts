@@ -1,0 +1,88 @@
+// Requests pipelined on one keep-alive connection take effect in the order they were sent.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { addBook, build, loginPair, ORIGINAL_USER } from '../helpers.js';
+import { connect, listen, type RawAnswer } from './wire.js';
+
+function request(method: string, url: string, body?: object, headers: Record<string, string> = {}): string {
+  const payload = body === undefined ? '' : JSON.stringify(body);
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  const framing =
+    body === undefined
+      ? ''
+      : `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n`;
+  return `${method} ${url} HTTP/1.1\r\nHost: localhost\r\n${framing}${extra}\r\n${payload}`;
+}
+
+/** Sends the requests in one write on one connection (the last closes it) and parses every answer. */
+async function pipeline(port: number, requests: string[]): Promise<RawAnswer[]> {
+  const last = requests.length - 1;
+  const wire = requests
+    .map((r, i) => (i === last ? r.replace('\r\n', '\r\nConnection: close\r\n') : r))
+    .join('');
+  const conn = await connect(port);
+  conn.socket.write(wire);
+  await conn.closed;
+  const answers: RawAnswer[] = [];
+  let rest = Buffer.from(conn.received(), 'latin1');
+  while (rest.length > 0) {
+    const end = rest.indexOf('\r\n\r\n');
+    assert.ok(end > 0, `an incomplete answer: ${rest.toString()}`);
+    const head = rest.subarray(0, end).toString().split('\r\n');
+    const headers: Record<string, string> = {};
+    for (const line of head.slice(1)) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const length = Number(headers['content-length'] ?? 0);
+    answers.push({
+      status: Number(head[0]?.split(' ')[1]),
+      headers,
+      body: rest.subarray(end + 4, end + 4 + length).toString(),
+    });
+    rest = rest.subarray(end + 4 + length);
+  }
+  return answers;
+}
+
+test('pipelined: a login right behind its signup succeeds', async (t) => {
+  const { app } = await build(t);
+  const port = await listen(app);
+  for (let i = 0; i < 5; i++) {
+    const user = { username: `piped${i}`, password: ORIGINAL_USER.password };
+    const answers = await pipeline(port, [request('POST', '/signup', user), request('POST', '/login', user)]);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [201, 201],
+      answers.map((a) => a.body).join(' | '),
+    );
+  }
+});
+
+test('pipelined: a GET behind a DELETE no longer finds the book, and the last of many PATCHes stays', async (t) => {
+  const { app } = await build(t);
+  const port = await listen(app);
+  const pair = await loginPair(app);
+  for (let i = 0; i < 5; i++) {
+    const book = await addBook(app, pair.headers, { title: `Piped ${i}`, author: 'Someone' });
+    const url = `/bookapi/books/${book.id}`;
+    // Read once first, so a stale cached page would show.
+    await pipeline(port, [request('GET', url, undefined, pair.headers)]);
+    const patches = Array.from({ length: 6 }, (_, v) =>
+      request('PATCH', url, { title: `Piped ${i} v${v}` }, pair.headers),
+    );
+    const answers = await pipeline(port, [
+      ...patches,
+      request('GET', url, undefined, pair.headers),
+      request('DELETE', url, undefined, pair.headers),
+      request('GET', url, undefined, pair.headers),
+    ]);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200, 200, 200, 200, 200, 200, 200, 404],
+    );
+    assert.equal(JSON.parse(answers[6]?.body ?? '{}').title, `Piped ${i} v5`, 'the GET sees the last PATCH');
+  }
+});
