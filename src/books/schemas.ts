@@ -1,12 +1,17 @@
 import { type Static, Type } from 'typebox';
 import { PageLimit } from '../http/pagination.js';
 import { ErrorResponse, IdString, MessageResponse } from '../http/schemas.js';
+import { BLANK_CLASS } from '../users/username.js';
 import { MAX_QUERY_LENGTH, MAX_QUERY_WORDS } from './search.js';
 
 export const TEXT = { minLength: 1, maxLength: 256 } as const;
-// At least one visible character ("   " or a zero-width space is not a title),
-// and no control characters or lone surrogates (they would not round-trip).
-const Text = Type.String({ ...TEXT, pattern: '^(?=[\\s\\S]*[^\\s\\p{C}])[^\\p{Cc}\\p{Cs}]*$' });
+// At least one visible character: not "   ", a zero-width space, a filler such as
+// U+3164 or U+2800, or a combining mark alone (the same blanks usernames refuse).
+// No control characters or lone surrogates (they would not round-trip).
+const Text = Type.String({
+  ...TEXT,
+  pattern: `^(?=[\\s\\S]*[^\\s\\p{C}\\p{M}${BLANK_CLASS}])[^\\p{Cc}\\p{Cs}]*$`,
+});
 
 export const Book = Type.Object({
   id: Type.Integer(),

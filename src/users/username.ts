@@ -91,10 +91,10 @@ const LETTER_DIGITS = /[\p{Ll}\p{Lu}\p{Lo}\p{Nd}\p{Lm}\p{Mn}\p{Mc}]/u;
  * Default_Ignorable ones: U+2800 BRAILLE PATTERN BLANK, and marks that
  * fonts draw as nothing though they are not ignorable — U+2D7F TIFINAGH
  * CONSONANT JOINER, U+1107F BRAHMI NUMBER JOINER, U+16FE4 KHITAN SMALL
- * SCRIPT FILLER.
+ * SCRIPT FILLER. (A regular-expression class body: book titles use it too.)
  */
-const INVISIBLE =
-  /[\p{Default_Ignorable_Code_Point}\p{Noncharacter_Code_Point}\p{Cf}\p{Zs}\p{Zl}\p{Zp}\u2800\u115F\u1160\u3164\uFFA0\u2D7F\u{1107F}\u{16FE4}]/u;
+export const BLANK_CLASS = '\\p{Default_Ignorable_Code_Point}\\u2800\\u115F\\u1160\\u3164\\uFFA0\\u2D7F\\u{1107F}\\u{16FE4}';
+const INVISIBLE = new RegExp(`[${BLANK_CLASS}\\p{Noncharacter_Code_Point}\\p{Cf}\\p{Zs}\\p{Zl}\\p{Zp}]`, 'u');
 
 /**
  * The IdentifierClass (RFC 8264 §8–9, rules in their order), with ZWJ/ZWNJ

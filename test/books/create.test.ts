@@ -123,3 +123,41 @@ test('a title that looks like SQL is stored verbatim', async (t) => {
   const list = await app.inject({ method: 'GET', url: '/bookapi/books', headers });
   assert.equal(body<{ Books: { title: string }[] }>(list).Books[0]?.title, title);
 });
+
+test('a title or author of invisible characters only is refused; marks and fillers inside real text are kept', async (t) => {
+  const { app, db } = await build(t);
+  const { headers } = await signupAndLogin(app);
+  const post = (title: string, author: string) =>
+    app.inject({ method: 'POST', url: '/bookapi/books', headers, payload: { title, author } });
+  const blanks = [
+    '\u200b',
+    '\u3164',
+    '\uffa0',
+    '\u115f',
+    '\u1160',
+    '\u2800',
+    '\u034f',
+    '\ufe0f',
+    '\u0301',
+    '\u00ad',
+    ' \u3164 \u2800 ',
+  ];
+  for (const blank of blanks) {
+    for (const [title, author] of [
+      [blank, 'Someone'],
+      ['Something', blank],
+    ] as const) {
+      const res = await post(title, author);
+      assert.equal(res.statusCode, 400, `${JSON.stringify(title)} by ${JSON.stringify(author)}`);
+      assert.equal(body(res).message, 'Invalid input!');
+    }
+  }
+  assert.equal((await db.selectFrom('books').select('id').execute()).length, 0);
+  for (const [title, author] of [
+    ['Cafe\u0301', 'Anonyme'],
+    ['한국어', '\u3164김'],
+    ['I \u2764\ufe0f books', 'Heart'],
+    ['ภาษาไทย', 'ผู้แต่ง'],
+  ] as const)
+    assert.equal((await post(title, author)).statusCode, 201, title);
+});
