@@ -29,6 +29,7 @@ import { lazyChildLogger } from './http/request-log.js';
 import { mountRoutes } from './http/route.js';
 import { asPages, security } from './http/security.js';
 import { validatorCompiler } from './http/validation.js';
+import { installWireAnswers } from './http/wire-answers.js';
 import { Retention } from './jobs/retention.js';
 import { installMetrics } from './metrics/install.js';
 import { PersonalTokenRoutes } from './personal-tokens/routes.js';
@@ -70,6 +71,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
   });
   limitConnections(app, config.connections);
+  installWireAnswers(app);
   app.setValidatorCompiler(validatorCompiler);
   // Fastify parses text/plain by default; this API speaks JSON only (415 otherwise).
   app.removeContentTypeParser('text/plain');

@@ -1,3 +1,4 @@
+import Negotiator from 'negotiator';
 import { Type } from 'typebox';
 import { publicRoute } from '../auth/decorators.js';
 import { type Reply, type Req, route } from '../http/route.js';
@@ -27,6 +28,16 @@ const PAGE = `<!doctype html>
 <p>The web client is not built: run <code>npm run build</code>.</p></body></html>
 `;
 
+/**
+ * Whether the client prefers HTML to JSON, by the Accept header's q-values
+ * (RFC 9110 §12.5.1): a browser's `text/html,…,*\/*;q=0.8` does; `*\/*`, no
+ * header, `text/html;q=0` or JSON ranked higher do not.
+ */
+function prefersPage(accept: string | undefined): boolean {
+  if (accept === undefined) return false;
+  return new Negotiator({ headers: { accept } }).mediaType(['application/json', 'text/html']) === 'text/html';
+}
+
 export class HomeRoutes {
   private readonly client = new ClientPage();
 
@@ -36,7 +47,7 @@ export class HomeRoutes {
     // A browser gets the web client (or, not built, a page with a link); an API client gets JSON.
     // Caches must keep the two apart.
     reply.header('vary', 'Accept');
-    if (req.headers.accept?.includes('text/html')) {
+    if (prefersPage(req.headers.accept)) {
       const client = this.client.get();
       if (client !== undefined)
         return reply

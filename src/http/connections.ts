@@ -24,6 +24,8 @@ export function connectionOptions(limits: ConnectionLimits) {
       // Also here: Node checks headersTimeout ≤ requestTimeout when it creates the server.
       requestTimeout,
       connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeout / 4)),
+      // Node's own check answers an empty 400; the first hook answers it in JSON (wire-answers.ts).
+      requireHostHeader: false,
     },
   };
 }

@@ -130,13 +130,21 @@ export function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoExcep
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'REQUEST_TIMEOUT', 'Request timed out']
         : [400, 'BAD_REQUEST', 'Malformed HTTP request'];
+  socket.end(rawAnswer(status, code, message));
+}
+
+/**
+ * A whole answer in the API's JSON shape, with the baseline headers and
+ * `Connection: close`, for the few cases where Node hands over a bare socket.
+ */
+export function rawAnswer(status: number, code: ErrorCode, message: string): string {
   const body = JSON.stringify({ message, code });
   const headers = Object.entries({ ...BASELINE_HEADERS, 'content-type': 'application/json; charset=utf-8' })
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('');
-  socket.end(
+  return (
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n${headers}` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
   );
 }
 

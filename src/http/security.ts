@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import { ApiError } from '../errors.js';
 import { BASELINE_HEADERS } from './errors.js';
 import { afterPrevious } from './pipelining.js';
+import { lacksHost } from './wire-answers.js';
 
 /**
  * What a JSON API needs (OWASP's REST Security Cheat Sheet): no caching of
@@ -53,13 +54,19 @@ export const security = fp(
         done(new ApiError(400, 'BAD_REQUEST', 'The query string is not valid percent-encoded UTF-8'));
         return;
       }
+      if (req.headers.host === undefined && lacksHost(req.raw)) {
+        done(new ApiError(400, 'BAD_REQUEST', 'The Host header is required'));
+        return;
+      }
       // The first hook of every request: nothing of it runs before the request ahead of it on its connection is answered.
       afterPrevious(req.raw, reply.raw, done);
     });
     if (opts.corsOrigins.length > 0) {
       await app.register(cors, {
         origin: [...opts.corsOrigins],
-        methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+        methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        // An OPTIONS that is not a full preflight gets an empty 204 rather than a text/plain 400.
+        strictPreflight: false,
         allowedHeaders: ['authorization', 'x-access-token', 'content-type'],
         exposedHeaders: ['link', 'location', 'retry-after'],
         maxAge: 600,

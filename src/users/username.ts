@@ -93,7 +93,8 @@ const LETTER_DIGITS = /[\p{Ll}\p{Lu}\p{Lo}\p{Nd}\p{Lm}\p{Mn}\p{Mc}]/u;
  * CONSONANT JOINER, U+1107F BRAHMI NUMBER JOINER, U+16FE4 KHITAN SMALL
  * SCRIPT FILLER. (A regular-expression class body: book titles use it too.)
  */
-export const BLANK_CLASS = '\\p{Default_Ignorable_Code_Point}\\u2800\\u115F\\u1160\\u3164\\uFFA0\\u2D7F\\u{1107F}\\u{16FE4}';
+export const BLANK_CLASS =
+  '\\p{Default_Ignorable_Code_Point}\\u2800\\u115F\\u1160\\u3164\\uFFA0\\u2D7F\\u{1107F}\\u{16FE4}';
 const INVISIBLE = new RegExp(`[${BLANK_CLASS}\\p{Noncharacter_Code_Point}\\p{Cf}\\p{Zs}\\p{Zl}\\p{Zp}]`, 'u');
 
 /**

@@ -95,6 +95,22 @@ test('GET / points to the docs: a page with a link for a browser, JSON for a cli
   const json = await app.inject({ method: 'GET', url: '/' });
   assert.equal(json.statusCode, 200);
   assert.equal(JSON.parse(json.body).docs, '/docs');
+  // By q-values and in any case, as RFC 9110 says.
+  const accepting = {
+    'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8': 'text/html',
+    'TEXT/HTML': 'text/html',
+    'application/json;q=0.5, text/html': 'text/html',
+    'text/html;q=0': 'application/json',
+    'application/json, text/html;q=0.9': 'application/json',
+    'text/html;q=0.1, application/json': 'application/json',
+    '*/*': 'application/json',
+    'image/png': 'application/json',
+  };
+  for (const [accept, type] of Object.entries(accepting)) {
+    const res = await app.inject({ method: 'GET', url: '/', headers: { accept } });
+    assert.equal(String(res.headers['content-type']).split(';')[0], type, accept);
+    assert.equal(res.headers.vary, 'Accept');
+  }
 });
 
 test('the CSP never asks a browser to upgrade to https (the docs must work over plain HTTP by any name)', async (t) => {

@@ -81,3 +81,19 @@ test('with CORS_ORIGINS, a preflight from a listed origin is answered and reache
   assert.match(String(res.headers['access-control-allow-headers']), /authorization/);
   assert.equal(res.body, '');
 });
+
+test('with CORS_ORIGINS, every method of the API is allowed (PUT /me/password too); a bare OPTIONS is no error', async (t) => {
+  const { app } = await build(t, { CORS_ORIGINS: 'https://books.example' });
+  const res = await app.inject({
+    method: 'OPTIONS',
+    url: '/me/password',
+    headers: { origin: 'https://books.example', 'access-control-request-method': 'PUT' },
+  });
+  assert.equal(res.statusCode, 204);
+  const allowed = String(res.headers['access-control-allow-methods']).split(/,\s*/);
+  for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) assert.ok(allowed.includes(method), method);
+  const bare = await app.inject({ method: 'OPTIONS', url: '/bookapi/books' });
+  assert.equal(bare.statusCode, 204);
+  assert.equal(bare.headers['access-control-allow-origin'], undefined);
+  assert.equal(bare.headers['x-content-type-options'], 'nosniff');
+});

@@ -273,7 +273,9 @@ test(
     const other = new SQLite(file);
     t.after(() => other.close());
     other.exec('update users set admin = 1');
-    const target = other.prepare('select public_id from users where username = ?').get(ORIGINAL_USER.username) as {
+    const target = other
+      .prepare('select public_id from users where username = ?')
+      .get(ORIGINAL_USER.username) as {
       public_id: string;
     };
     const { token } = (await call(base, 'POST', '/login', root)).body as { token: string };
