@@ -1,12 +1,8 @@
 #!/usr/bin/env node
 // The `bookapi` command. In a clone it first compiles dist/ when src/ is newer (so `npx bookapi`
 // works right after `npm ci`); in a production install it runs the shipped dist/ as it is.
-import fs from 'node:fs';
+import { ensureBuild } from './ensure-build.mjs';
 
-const check = new URL('../scripts/ensure-build.mjs', import.meta.url);
-if (fs.existsSync(check) && fs.existsSync(new URL('../src', import.meta.url))) {
-  const { ensureBuild } = await import(check.href);
-  const code = ensureBuild();
-  if (code !== 0) process.exit(code);
-}
+const code = ensureBuild();
+if (code !== 0) process.exit(code);
 await import('../dist/cli/index.js');

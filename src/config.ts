@@ -2,6 +2,7 @@ import type { JsonWebKey } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { newPasswordProblem } from './auth/password-policy.js';
 import { secretGuessesLog10 } from './secret-strength.js';
 
 /** Thrown for any invalid setting; the server prints its message as one line and exits. */
@@ -100,19 +101,32 @@ const MIN_SECRET_GUESSES_LOG10 = 30;
  * project reads process.env.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const database = parseDatabaseUrl(read(env, 'DATABASE_URL') ?? 'sqlite:./data/bookapi.db');
+  // Without DATABASE_URL the SQLite file is in DATA_DIR, beside the generated secret: a container
+  // that mounts a volume there (the Dockerfile's /data) keeps both in it.
+  const dataDirSetting = read(env, 'DATA_DIR');
+  const database = parseDatabaseUrl(
+    read(env, 'DATABASE_URL') ??
+      (dataDirSetting === undefined
+        ? 'sqlite:./data/bookapi.db'
+        : `sqlite:${path.resolve(dataDirSetting, 'bookapi.db')}`),
+  );
   const dataDir = path.resolve(
-    read(env, 'DATA_DIR') ??
+    dataDirSetting ??
       (database.kind === 'sqlite' && database.file !== ':memory:' ? path.dirname(database.file) : './data'),
   );
   return Object.freeze({
     port: parsePort(read(env, 'PORT') ?? '5000'),
     host: read(env, 'HOST') ?? '127.0.0.1',
     workers: parseCount('WORKERS', read(env, 'WORKERS') ?? '1'),
-    shutdownGrace: parseDuration('SHUTDOWN_GRACE', read(env, 'SHUTDOWN_GRACE') ?? '10s'),
+    shutdownGrace: parseTimer('SHUTDOWN_GRACE', read(env, 'SHUTDOWN_GRACE') ?? '10s', 86_400, '1 day'),
     database,
     dbPoolSize: parseCount('DB_POOL_SIZE', read(env, 'DB_POOL_SIZE') ?? '10'),
-    dbQueryTimeout: parseDuration('DB_QUERY_TIMEOUT', read(env, 'DB_QUERY_TIMEOUT') ?? '5s'),
+    dbQueryTimeout: parseTimer(
+      'DB_QUERY_TIMEOUT',
+      read(env, 'DB_QUERY_TIMEOUT') ?? '5s',
+      MAX_CLIENT_TIMEOUT,
+      '1 hour',
+    ),
     dataDir,
     jwtSecret: checkSecret(read(env, 'JWT_SECRET')),
     jwtIssuer: read(env, 'JWT_ISSUER') ?? 'bookapi',
@@ -346,6 +360,10 @@ function parseInitialAdmin(username: string | undefined, password: string | unde
   if (username === undefined || !password) {
     throw new ConfigError('ADMIN_USERNAME and ADMIN_PASSWORD go together: set both or neither');
   }
+  // The most privileged account gets no weaker password than any other.
+  const problem = newPasswordProblem(password);
+  if (problem !== undefined)
+    throw new ConfigError(`ADMIN_PASSWORD ${problem} (the rule every password follows)`);
   return Object.freeze({ username, password });
 }
 
@@ -398,14 +416,16 @@ export interface ConnectionLimits {
 /** Past about 24.8 days Node's timers overflow and fire at once; an hour is already generous. */
 const MAX_CLIENT_TIMEOUT = 3600;
 
+/** A duration that becomes a timer: bounded, so it never reaches the overflow. */
+function parseTimer(name: string, value: string, maxSeconds: number, maxText: string): number {
+  const seconds = parseDuration(name, value);
+  if (seconds > maxSeconds) throw new ConfigError(`${name} must be at most ${maxText}, got "${value}"`);
+  return seconds;
+}
+
 function parseConnectionLimits(env: NodeJS.ProcessEnv): ConnectionLimits {
-  const timeout = (name: string, fallback: string) => {
-    const seconds = parseDuration(name, read(env, name) ?? fallback);
-    if (seconds > MAX_CLIENT_TIMEOUT) {
-      throw new ConfigError(`${name} must be at most 1 hour, got "${read(env, name)}"`);
-    }
-    return seconds;
-  };
+  const timeout = (name: string, fallback: string) =>
+    parseTimer(name, read(env, name) ?? fallback, MAX_CLIENT_TIMEOUT, '1 hour');
   const headersTimeout = timeout('HEADERS_TIMEOUT', '10s');
   const requestTimeout = timeout('REQUEST_TIMEOUT', '30s');
   if (requestTimeout < headersTimeout) {

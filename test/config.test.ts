@@ -14,6 +14,10 @@ test('defaults match the original: port 5000 on 127.0.0.1, SQLite in ./data, 15-
   assert.deepEqual(config.database, { kind: 'sqlite', file: path.resolve('data/bookapi.db') });
   assert.equal(config.dataDir, path.resolve('data'));
   assert.equal(config.jwtSecret, undefined);
+  // DATA_DIR alone moves the SQLite file with the secret (a container's volume holds both).
+  const moved = loadConfig({ DATA_DIR: 'volume' });
+  assert.deepEqual(moved.database, { kind: 'sqlite', file: path.resolve('volume/bookapi.db') });
+  assert.equal(moved.dataDir, path.resolve('volume'));
   assert.equal(config.accessTokenTtl, 900);
   assert.equal(config.logLevel, 'info');
   assert.deepEqual(config.corsOrigins, []);
@@ -67,6 +71,14 @@ const bad: [string, Record<string, string>, RegExp][] = [
   ['a TTL without a number', { ACCESS_TOKEN_TTL: 'soon' }, /ACCESS_TOKEN_TTL/],
   ['an unknown log level', { LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
   ['a CORS origin with a path', { CORS_ORIGINS: 'https://a.example/app' }, /CORS_ORIGINS/],
+  ['a short ADMIN_PASSWORD', { ADMIN_USERNAME: 'boss', ADMIN_PASSWORD: 'x' }, /ADMIN_PASSWORD must be 8-128/],
+  [
+    'a common ADMIN_PASSWORD',
+    { ADMIN_USERNAME: 'boss', ADMIN_PASSWORD: 'Password123' },
+    /ADMIN_PASSWORD is too common/,
+  ],
+  ['a SHUTDOWN_GRACE past a timer', { SHUTDOWN_GRACE: '30d' }, /SHUTDOWN_GRACE must be at most 1 day/],
+  ['a DB_QUERY_TIMEOUT past a timer', { DB_QUERY_TIMEOUT: '30d' }, /DB_QUERY_TIMEOUT must be at most 1 hour/],
 ];
 
 for (const [name, env, message] of bad) {

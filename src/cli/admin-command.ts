@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { AdminRefused, createAdmin } from '../admin/initial-admin.js';
-import { isCommonPassword } from '../auth/common-passwords.js';
-import { PASSWORD } from '../auth/schemas.js';
+import { newPasswordProblem } from '../auth/password-policy.js';
 import { systemClock } from '../clock.js';
 import { findCredentials } from '../users/repository.js';
 import { withDatabase } from './database.js';
+import { examples } from './examples.js';
 import { readPassword } from './password.js';
 import { UsageError } from './run.js';
 
@@ -13,7 +13,17 @@ The password comes from BOOKAPI_ADMIN_PASSWORD, else from the first line of stdi
 else from a prompt that echoes nothing.`;
 
 export function registerAdmin(program: Command): void {
-  const admin = program.command('admin').description('admin accounts: create, promote, list');
+  const admin = program
+    .command('admin')
+    .description('admin accounts: create, promote, list')
+    .addHelpText(
+      'after',
+      examples(
+        'bookapi admin create --username root',
+        'bookapi admin promote --username alice',
+        'bookapi admin list',
+      ),
+    );
 
   admin
     .command('create')
@@ -93,6 +103,7 @@ Examples:
   admin
     .command('list')
     .description('list the admin accounts')
+    .addHelpText('after', examples('bookapi admin list'))
     .action(() =>
       withDatabase(async (db) => {
         const rows = await db
@@ -113,10 +124,8 @@ Examples:
 }
 
 function checkNewPassword(password: string): void {
-  if (password.length < PASSWORD.minLength || password.length > PASSWORD.maxLength) {
-    throw new UsageError(`the password must be ${PASSWORD.minLength}-${PASSWORD.maxLength} characters`);
-  }
-  if (isCommonPassword(password)) throw new UsageError('this password is too common; choose another one');
+  const problem = newPasswordProblem(password);
+  if (problem !== undefined) throw new UsageError(`the password ${problem}`);
 }
 
 /** A refusal is the operator's to fix (another name, the right password): exit code 2, with why. */

@@ -6,11 +6,18 @@ import { ImportRefused, importBooks } from '../books/transfer/importer.js';
 import { formatOf, type ImportFormat, MalformedFile, openRecords } from '../books/transfer/records.js';
 import { systemClock } from '../clock.js';
 import { withDatabase } from './database.js';
+import { examples } from './examples.js';
 import { progress } from './progress.js';
 import { UsageError } from './run.js';
 
 export function registerBooks(program: Command): void {
-  const books = program.command('books').description('bulk import and export of the catalogue');
+  const books = program
+    .command('books')
+    .description('bulk import and export of the catalogue')
+    .addHelpText(
+      'after',
+      examples('bookapi books import catalogue.csv --owner root', 'bookapi books export --out backup.csv'),
+    );
 
   books
     .command('import')

@@ -3,10 +3,17 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { loadKeyRing } from '../auth/keys.js';
 import { loadConfig } from '../config.js';
+import { examples } from './examples.js';
 import { UsageError } from './run.js';
 
 export function registerKeys(program: Command): void {
-  const keys = program.command('keys').description('the signing key ring (EdDSA or ES256 JWKs)');
+  const keys = program
+    .command('keys')
+    .description('the signing key ring (EdDSA or ES256 JWKs)')
+    .addHelpText(
+      'after',
+      examples('bookapi keys generate --file keys.json', 'bookapi keys list --file keys.json'),
+    );
 
   keys
     .command('generate')
@@ -40,6 +47,7 @@ Examples:
     .command('list')
     .description('list the keys of the ring: which one signs, which only verify')
     .option('-f, --file <path>', 'the JWK Set file (default: JWT_KEYS_FILE or JWT_KEYS)')
+    .addHelpText('after', examples('bookapi keys list', 'bookapi keys list --file /etc/bookapi/keys.json'))
     .action((options: { file?: string }) => {
       if (options.file && !fs.existsSync(options.file))
         throw new UsageError(`${options.file} does not exist`);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { migrateDown, migrateToLatest, migrationStatus, revertDropsUserData } from '../db/migrate.js';
 import { describeDatabase, withDatabase } from './database.js';
+import { examples } from './examples.js';
 import { confirm } from './prompt.js';
 
 /** The migrate commands decide themselves what to apply. */
@@ -9,11 +10,19 @@ const MANUAL = { migrate: false };
 export function registerMigrate(program: Command): void {
   const migrate = program
     .command('migrate')
-    .description('apply, revert or list database migrations (the server applies pending ones at start)');
+    .description('apply, revert or list database migrations (the server applies pending ones at start)')
+    .addHelpText(
+      'after',
+      examples('bookapi migrate', 'bookapi migrate status', 'bookapi migrate down --yes'),
+    );
 
   migrate
     .command('up', { isDefault: true })
     .description('apply every pending migration')
+    .addHelpText(
+      'after',
+      examples('bookapi migrate up', 'DATABASE_URL=postgres://bookapi@db.internal/books bookapi migrate'),
+    )
     .action(() =>
       withDatabase(async (db, config) => {
         console.log(`database: ${describeDatabase(config)}`);
@@ -30,7 +39,8 @@ export function registerMigrate(program: Command): void {
     .addHelpText(
       'after',
       `
-Reverting 0001 or 0002 drops accounts, books or sessions; you are asked first (or pass --yes).
+Reverting 0001, 0002, 0008 or 0009 deletes accounts and books, sessions, the audit log or
+personal access tokens; you are asked first (or pass --yes).
 
 Examples:
   $ bookapi migrate status
@@ -46,7 +56,8 @@ Examples:
         }
         if (revertDropsUserData(last.name) && !options.yes) {
           const sure = await confirm(
-            `Reverting ${last.name} deletes stored data in ${describeDatabase(config)}. Revert it?`,
+            `Reverting ${last.name} deletes stored data in ${describeDatabase(config)}.`,
+            'Revert it?',
             '--yes',
           );
           if (!sure) {
@@ -64,6 +75,7 @@ Examples:
   migrate
     .command('status')
     .description('list the migrations and whether each is applied')
+    .addHelpText('after', examples('bookapi migrate status'))
     .action(() =>
       withDatabase(async (db, config) => {
         console.log(`database: ${describeDatabase(config)}`);

@@ -68,7 +68,11 @@ const UNAVAILABLE = new Set([
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | ApiError, req, reply) => {
     const answer = toApiError(error, req);
-    if (answer.statusCode >= 500) {
+    if (answer.statusCode >= 500 && error instanceof ApiError) {
+      // Deliberate (a probe saying "not ready", a store known to be down): its cause was logged where
+      // it was found, once; a stack trace per probe would say nothing more.
+      req.log.warn({ code: answer.code, status: answer.statusCode }, answer.message);
+    } else if (answer.statusCode >= 500) {
       req.log.error({ err: error }, 'request failed');
     } else {
       req.log.info({ code: answer.code, status: answer.statusCode }, answer.message);

@@ -52,7 +52,7 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
       app.log.error('shutdown grace period exceeded; exiting');
       process.exit(1);
     }, config.shutdownGrace * 1000).unref();
-    // close() stops accepting, lets in-flight requests finish (new ones get 503), then closes the pools.
+    // close() stops accepting connections, lets in-flight requests finish, then closes the pools.
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -77,6 +77,11 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
       }[code];
       throw new Error(
         `cannot listen on ${config.host}:${config.port}: ${code === 'EADDRNOTAVAIL' ? config.host : `port ${config.port}`} ${why} (set PORT/HOST or --port/--host)`,
+      );
+    }
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL') {
+      throw new ConfigError(
+        `HOST "${config.host}" is a name this machine cannot resolve (${code}); set HOST (or --host) to one of its addresses, such as 127.0.0.1 or 0.0.0.0`,
       );
     }
     throw error;

@@ -75,7 +75,8 @@ export async function supervise(secret: ResolvedSecret): Promise<void> {
         { event: 'worker.failed_to_start', worker: worker.process.pid, code, signal },
         `a worker failed to start (${how}); its error is printed above. Stopping.`,
       );
-      return stopAll(1);
+      // A configuration the worker refused (exit code 2) is the operator's to fix, as with one process.
+      return stopAll(code === 2 ? 2 : 1);
     }
     const now = Date.now();
     crashes.push(now);

@@ -17,21 +17,23 @@ const COMMANDS = [
   ['migrate', 'down'],
   ['migrate', 'status'],
   ['admin'],
+  ['admin', 'create'],
+  ['admin', 'promote'],
   ['admin', 'list'],
+  ['keys'],
   ['keys', 'generate'],
   ['keys', 'list'],
+  ['books'],
   ['books', 'import'],
   ['books', 'export'],
 ];
 
-test('--help works on every command and exits 0; the leaf commands show examples', () => {
+test('--help works on every command, exits 0 and shows examples', () => {
   for (const command of COMMANDS) {
     const result = bookapi([...command, '--help']);
     assert.equal(result.status, 0, `${command.join(' ')} --help: ${result.stderr}`);
     assert.match(result.stdout, /^Usage: bookapi/m, command.join(' '));
-  }
-  for (const command of [[], ['serve'], ['migrate', 'down'], ['keys', 'generate'], ['books', 'import']]) {
-    assert.match(bookapi([...command, '--help']).stdout, /Examples:/, command.join(' '));
+    assert.match(result.stdout, /Examples:\n {2}\$ bookapi/, command.join(' '));
   }
 });
 
@@ -138,7 +140,7 @@ test('migrate: names the database, applies, lists, and asks before a revert that
     for (;;) {
       const down = bookapi(['migrate', 'down'], env);
       if (down.status === 2) {
-        const asked = /Reverting (\S+) deletes stored data in SQLite .*pass --yes to confirm/.exec(
+        const asked = /Reverting (\S+) deletes stored data in SQLite .*pass --yes to confirm\./.exec(
           down.stderr,
         );
         assert.ok(asked, down.stderr);

@@ -12,10 +12,11 @@ let root = '';
 
 before(() => {
   // The build under test: compiled now if dist/ is missing or older than src/.
-  const build = spawnSync(process.execPath, ['scripts/ensure-build.mjs'], { encoding: 'utf8' });
+  const build = spawnSync(process.execPath, ['bin/ensure-build.mjs'], { encoding: 'utf8' });
   assert.equal(build.status, 0, build.stderr);
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'bookapi-prod-'));
-  for (const entry of ['package.json', 'package-lock.json', 'bin', 'dist', 'scripts', 'node_modules']) {
+  // What the README says to copy (and node_modules, pruned below).
+  for (const entry of ['package.json', 'package-lock.json', 'bin', 'dist', 'node_modules']) {
     fs.cpSync(entry, path.join(root, entry), { recursive: true, verbatimSymlinks: true });
   }
   // What `npm ci --omit=dev` leaves, without compiling better-sqlite3 again.
@@ -180,5 +181,30 @@ test('WORKERS=2 on a port already taken exits non-zero within seconds, naming th
     killGroup(server);
     blocker.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a HOST that does not resolve is a configuration error: one line naming HOST, exit 2, with one process or two', async () => {
+  for (const workers of ['1', '2']) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bookapi-prod-data-'));
+    const server = run(
+      process.execPath,
+      ['dist/server.js'],
+      env(dir, { WORKERS: workers, HOST: 'no-such-host.invalid' }),
+    );
+    try {
+      const code = await Promise.race([
+        exited(server),
+        new Promise((r) => setTimeout(() => r('hung'), 30_000)),
+      ]);
+      assert.equal(code, 2, `WORKERS=${workers}:\n${server.text()}`);
+      assert.match(
+        server.text(),
+        /bookapi: HOST "no-such-host\.invalid" is a name this machine cannot resolve/,
+      );
+    } finally {
+      killGroup(server);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }
 });

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 // @ts-expect-error: a plain ES module script without type declarations
-import { ensureWebBuild } from '../../scripts/ensure-build.mjs';
+import { ensureWebBuild } from '../../bin/ensure-build.mjs';
 import { call, type ServerProcess, startServer, stopServer } from '../process.js';
 
 export const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
