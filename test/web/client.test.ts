@@ -99,6 +99,30 @@ describe('web client', { skip: SKIP }, () => {
     assert.equal(json.body.name, 'bookapi');
   });
 
+  test('a logged-out visitor’s page starts clean: no refresh that must fail, nothing in the console', async () => {
+    const ctx = await context();
+    try {
+      const page = await ctx.newPage();
+      const messages: string[] = [];
+      page.on('console', (m) => messages.push(`${m.type()}: ${m.text()}`));
+      const api: string[] = [];
+      page.on('request', (r) => {
+        if (!r.url().includes('/app/') && !r.isNavigationRequest()) api.push(r.url());
+      });
+      await page.goto(`${base}/`);
+      await page.getByRole('heading', { name: 'Log in', exact: true }).waitFor();
+      await page.reload();
+      await page.getByRole('heading', { name: 'Log in', exact: true }).waitFor();
+      assert.deepEqual(messages, []);
+      assert.deepEqual(
+        api.filter((u) => u.includes('/token/')),
+        [],
+      );
+    } finally {
+      await ctx.close();
+    }
+  });
+
   test('sign up, log out, log in by keyboard alone, then add, edit, search and delete books', async () => {
     const ctx = await context();
     try {
@@ -176,10 +200,11 @@ describe('web client', { skip: SKIP }, () => {
       // A reload keeps the session: the cookie survives it, the access token is asked for again.
       await page.reload();
       await bookItem(page, 'Dune Messiah').waitFor();
-      // Only the cookie's binding secret, which opens nothing by itself; never a token.
+      // Only the cookie's binding secret, which opens nothing by itself, and a flag that a session
+      // exists; never a token.
       assert.deepEqual(
-        await page.evaluate(() => [sessionStorage.length, Object.keys({ ...localStorage })]),
-        [0, ['bookapi-binding']],
+        await page.evaluate(() => [sessionStorage.length, Object.keys({ ...localStorage }).sort()]),
+        [0, ['bookapi-binding', 'bookapi-signed-in']],
         'no token stored',
       );
       assert.equal(await page.evaluate(() => document.cookie), '', 'the refresh cookie is HttpOnly');

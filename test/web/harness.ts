@@ -67,9 +67,8 @@ export function launch(extraArgs: string[] = []): Promise<Browser> {
 
 /**
  * Everything a page reports that a person would count as broken: script errors, CSP violations,
- * failed loads, console errors. An API answer of 4xx is part of the contract (a 401 at start-up
- * when nobody is logged in, a 403 the test provokes): the browser's own log line for it is
- * allowed, and nothing else.
+ * failed loads, console errors. An API answer of 4xx is part of the contract (a wrong password, a
+ * 403 the test provokes): the browser's own log line for it is allowed, and nothing else.
  */
 export function watch(page: Page, problems: string[]): void {
   page.on('console', (m) => {

@@ -42,6 +42,12 @@ function binding(): string {
   return value;
 }
 
+/**
+ * Whether this browser has a session to restore. Not a secret, and not trusted: it only spares a
+ * logged-out visitor's page the refresh that would fail (and a 401 in the console) on every load.
+ */
+const SIGNED_IN_KEY = 'bookapi-signed-in';
+
 /** Cookie mode: the server keeps the refresh token in its cookie instead of the body. */
 const cookieMode = () => ({ 'X-Bookapi-Refresh': 'cookie', 'X-Bookapi-Binding': binding() });
 /** Held while this browser refreshes, logs in or out, so no two tabs present one refresh token. */
@@ -66,6 +72,7 @@ export function onSessionEnd(handler: (why: SessionEnd) => void): void {
 export function forgetToken(): void {
   access = null;
   subject = undefined;
+  localStorage.removeItem(SIGNED_IN_KEY);
 }
 
 let subject: string | undefined;
@@ -78,6 +85,7 @@ export function onUserSwitch(handler: () => void): void {
 
 function keep(grant: AccessGrant): void {
   access = { token: grant.token, expiresAt: Date.now() + grant.expires_in * 1000 };
+  localStorage.setItem(SIGNED_IN_KEY, '1');
   // The token's subject (its payload is readable; it is verified by the server, not here).
   let sub: string | undefined;
   try {
@@ -150,6 +158,7 @@ function refresh(): Promise<string | null> {
     if (res.status === 401) {
       await drain(res);
       access = null;
+      localStorage.removeItem(SIGNED_IN_KEY);
       return null;
     }
     throw await failure(res);
@@ -161,6 +170,7 @@ function refresh(): Promise<string | null> {
 
 /** Restores the session a reload left behind (the cookie survives it; the access token does not). */
 export async function restore(): Promise<boolean> {
+  if (localStorage.getItem(SIGNED_IN_KEY) === null) return false;
   return (await refresh()) !== null;
 }
 
