@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 /** The whole client, gzipped: HTML, script, style sheet and icon. */
 export const BUDGET_BYTES = 60 * 1024;
@@ -72,7 +72,15 @@ export async function buildWeb({
     .replaceAll('{{favicon}}', iconName);
   const left = /\{\{\w+\}\}/.exec(html);
   if (left) throw new Error(`build-web: web/index.html still holds ${left[0]} after the build`);
-  for (const [name, contents] of files) writeAtomic(path.join(app, name), contents);
+  for (const [name, contents] of files) {
+    writeAtomic(path.join(app, name), contents);
+    // Compressed once here, served as they are to a browser that accepts them (preCompressed).
+    writeAtomic(path.join(app, `${name}.gz`), gzipSync(contents, { level: 9 }));
+    writeAtomic(
+      path.join(app, `${name}.br`),
+      brotliCompressSync(contents, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+    );
+  }
   // The previous page's files stay one build longer: a server still holding that page, or a tab
   // that loaded it, can still fetch them. Older ones go.
   const page = path.join(out, 'index.html');
@@ -81,7 +89,8 @@ export async function buildWeb({
   // The page last: it names only files that are already there.
   writeAtomic(page, html);
   for (const old of fs.readdirSync(app)) {
-    if (!keep.has(old) && !old.endsWith('.tmp')) fs.rmSync(path.join(app, old), { force: true });
+    if (!keep.has(old.replace(/\.(br|gz)$/, '')) && !old.endsWith('.tmp'))
+      fs.rmSync(path.join(app, old), { force: true });
   }
 
   const rows = [['index.html', Buffer.from(html)], ...files].map(([name, contents]) => ({

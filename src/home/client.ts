@@ -65,5 +65,7 @@ export async function clientAssets(app: FastifyInstance): Promise<void> {
     dotfiles: 'deny',
     maxAge: '365d',
     immutable: true,
+    // The build writes each file's .br and .gz beside it: sent to browsers that accept them.
+    preCompressed: true,
   });
 }

@@ -94,6 +94,26 @@ describe('web client', { skip: SKIP }, () => {
     }
     // The gzipped budget is checked by the build; the raw size bounds it from above.
     assert.ok(total < 200 * 1024, `${total} bytes`);
+    // Sent compressed to a browser that accepts it (compressed once, at build time), as is otherwise.
+    const script = assets.find((n) => String(n).endsWith('.js'));
+    const raw = (encoding: string) =>
+      new Promise<http.IncomingMessage>((resolve, reject) =>
+        http
+          .get(`${base}/app/${script}`, { headers: { 'accept-encoding': encoding } }, (res) => {
+            res.resume();
+            resolve(res);
+          })
+          .on('error', reject),
+      );
+    for (const [accepted, sent] of [
+      ['br, gzip', 'br'],
+      ['gzip', 'gzip'],
+      ['identity', undefined],
+    ] as const) {
+      const res = await raw(accepted);
+      assert.equal(res.headers['content-encoding'], sent, accepted);
+      assert.match(String(res.headers.vary), /accept-encoding/i);
+    }
     // JSON clients still get JSON at /.
     const json = await call(base, 'GET', '/');
     assert.equal(json.body.name, 'bookapi');
