@@ -12,7 +12,9 @@ import { ApiError } from '../errors.js';
  *   U+FFFD in place of what the client sent, or let two byte strings name the
  *   same thing; a fatal decoder refuses them instead, in the same single pass.
  *
- * - A charset other than UTF-8 is 415.
+ * - A charset other than UTF-8 is 415, and so is a compressed body
+ *   (`Content-Encoding` other than identity, RFC 9110 §15.5.16): it would
+ *   otherwise be parsed as the bytes on the wire and refused as bad JSON.
  *
  * Everything else — the __proto__ / constructor.prototype refusal, syntax
  * errors, the empty-body error — is Fastify's own parser, called as is.
@@ -31,6 +33,18 @@ export function installJsonParser(app: FastifyInstance): void {
       (req.routeOptions.schema?.body === undefined || req.routeOptions.config.emptyBody?.(req) === true)
     ) {
       done(null, undefined);
+      return;
+    }
+    const coding = req.headers['content-encoding'];
+    if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') {
+      done(
+        new ApiError(
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+          `Unsupported Content-Encoding "${coding.slice(0, 32)}": send the body uncompressed`,
+        ),
+        undefined,
+      );
       return;
     }
     // RFC 8259 §8.1: JSON is UTF-8. A body labelled otherwise would be misread, so it is refused.

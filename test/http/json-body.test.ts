@@ -1,6 +1,7 @@
 // JSON bodies must be UTF-8 (RFC 8259 §8.1): broken bytes are refused, never stored as U+FFFD.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { body, build, loginPair, ORIGINAL_USER, signupAndLogin } from '../helpers.js';
 import { listen, rawRequest } from './wire.js';
 
@@ -123,4 +124,28 @@ test('a JSON body labelled with another charset is 415; utf-8 in any spelling is
     });
     assert.equal(res.statusCode, 201, `${charset}: ${res.body}`);
   }
+});
+
+test('a compressed body is 415 naming Content-Encoding; identity is fine', async (t) => {
+  const { app, db } = await build(t);
+  const payload = JSON.stringify({ username: 'squeezed', password: 'testing_p@ssword' });
+  for (const coding of ['gzip', 'br', 'deflate, gzip']) {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/signup',
+      headers: { 'content-type': 'application/json', 'content-encoding': coding },
+      payload: gzipSync(payload),
+    });
+    assert.equal(res.statusCode, 415, coding);
+    assert.equal(JSON.parse(res.body).code, 'UNSUPPORTED_MEDIA_TYPE');
+    assert.match(JSON.parse(res.body).message, /Content-Encoding/);
+  }
+  assert.equal((await db.selectFrom('users').select('id').execute()).length, 0);
+  const plain = await app.inject({
+    method: 'POST',
+    url: '/signup',
+    headers: { 'content-type': 'application/json', 'content-encoding': 'identity' },
+    payload,
+  });
+  assert.equal(plain.statusCode, 201);
 });
