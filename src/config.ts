@@ -104,8 +104,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Without DATABASE_URL the SQLite file is in DATA_DIR, beside the generated secret: a container
   // that mounts a volume there (the Dockerfile's /data) keeps both in it.
   const dataDirSetting = read(env, 'DATA_DIR');
+  const databaseUrl = read(env, 'DATABASE_URL');
+  if (databaseUrl === undefined && dataDirSetting !== undefined) refuseStrandedDatabase(dataDirSetting);
   const database = parseDatabaseUrl(
-    read(env, 'DATABASE_URL') ??
+    databaseUrl ??
       (dataDirSetting === undefined
         ? 'sqlite:./data/bookapi.db'
         : `sqlite:${path.resolve(dataDirSetting, 'bookapi.db')}`),
@@ -150,6 +152,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     personalAccessTokens: parseSwitch('PERSONAL_ACCESS_TOKENS', read(env, 'PERSONAL_ACCESS_TOKENS') ?? 'on'),
     metrics: parseMetrics(env, parsePort(read(env, 'PORT') ?? '5000')),
   });
+}
+
+/**
+ * Before DATA_DIR also held the SQLite file, it held only the secret, and the
+ * file stayed in ./data. An installation set up that way must not start on a
+ * new, empty database in DATA_DIR while its library sits in ./data.
+ */
+function refuseStrandedDatabase(dataDir: string): void {
+  const wanted = path.resolve(dataDir, 'bookapi.db');
+  const old = path.resolve('data', 'bookapi.db');
+  if (wanted !== old && !fs.existsSync(wanted) && fs.existsSync(old)) {
+    throw new ConfigError(
+      `DATA_DIR holds the SQLite file when DATABASE_URL is unset, and ${wanted} does not exist while ${old} does: move that file (with its -wal and -shm) into DATA_DIR, or set DATABASE_URL=sqlite:${old}`,
+    );
+  }
 }
 
 /** An empty variable counts as unset, as in most shells' `VAR= cmd`. */

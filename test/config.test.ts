@@ -14,14 +14,45 @@ test('defaults match the original: port 5000 on 127.0.0.1, SQLite in ./data, 15-
   assert.deepEqual(config.database, { kind: 'sqlite', file: path.resolve('data/bookapi.db') });
   assert.equal(config.dataDir, path.resolve('data'));
   assert.equal(config.jwtSecret, undefined);
-  // DATA_DIR alone moves the SQLite file with the secret (a container's volume holds both).
-  const moved = loadConfig({ DATA_DIR: 'volume' });
-  assert.deepEqual(moved.database, { kind: 'sqlite', file: path.resolve('volume/bookapi.db') });
-  assert.equal(moved.dataDir, path.resolve('volume'));
   assert.equal(config.accessTokenTtl, 900);
   assert.equal(config.logLevel, 'info');
   assert.deepEqual(config.corsOrigins, []);
   assert.ok(Object.isFrozen(config));
+});
+
+test('DATA_DIR alone holds the SQLite file too, unless that would strand a library in ./data', () => {
+  const cwd = process.cwd();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bookapi-datadir-'));
+  try {
+    process.chdir(dir);
+    // A container's volume holds both the secret and the database.
+    const moved = loadConfig({ DATA_DIR: 'volume' });
+    assert.deepEqual(moved.database, { kind: 'sqlite', file: path.resolve('volume/bookapi.db') });
+    assert.equal(moved.dataDir, path.resolve('volume'));
+    // An installation whose library is still in ./data: refused, saying how to go on.
+    fs.mkdirSync('data');
+    fs.writeFileSync('data/bookapi.db', '');
+    assert.throws(
+      () => loadConfig({ DATA_DIR: 'volume' }),
+      (e: unknown) =>
+        e instanceof ConfigError && /move that file .* or set DATABASE_URL=sqlite:/.test(e.message),
+    );
+    assert.equal(
+      loadConfig({ DATA_DIR: 'volume', DATABASE_URL: 'sqlite:./data/bookapi.db' }).dataDir,
+      path.resolve('volume'),
+    );
+    assert.equal(
+      loadConfig({ DATA_DIR: 'data' }).database.kind,
+      'sqlite',
+      'the same folder: nothing stranded',
+    );
+    fs.mkdirSync('volume');
+    fs.writeFileSync('volume/bookapi.db', '');
+    assert.equal(loadConfig({ DATA_DIR: 'volume' }).dataDir, path.resolve('volume'), 'moved already');
+  } finally {
+    process.chdir(cwd);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('every setting is read and converted', () => {
