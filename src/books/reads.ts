@@ -5,6 +5,7 @@ import { isPostgres } from '../db/dialect.js';
 import type { HotPath, MaybePromise } from '../db/hot-path.js';
 import { errors } from '../errors.js';
 import { nextLink } from '../http/pagination.js';
+import { etagOf, notModified } from './conditional.js';
 import {
   type BookFilter,
   type BookRow,
@@ -31,6 +32,8 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 interface Answer {
   body: string | null;
   link: string | undefined;
+  /** A single book's entity tag (conditional.ts). */
+  etag?: string;
 }
 
 /** A list page: keyset position, size, and what it is narrowed to. */
@@ -118,6 +121,7 @@ export class BookReads {
     const answer = (rows: BookRow[]): Answer => ({
       body: rows[0] === undefined ? null : (reply.serialize(toBook(rows[0])) as string),
       link: undefined,
+      etag: rows[0] === undefined ? undefined : etagOf(rows[0]),
     });
     return this.answer(
       req,
@@ -156,12 +160,13 @@ export class BookReads {
     const version = req.dataVersions?.books;
     if (version !== undefined) {
       const entry = this.entries.get(key);
-      if (entry !== undefined && entry.version === version) return send(reply, entry.answer);
+      if (entry !== undefined && entry.version === version) return send(req, reply, entry.answer);
       const rows = read();
-      if (rows instanceof Promise) return rows.then((r) => send(reply, this.file(key, version, build(r))));
-      if (rows !== undefined) return send(reply, this.file(key, version, build(rows)));
+      if (rows instanceof Promise)
+        return rows.then((r) => send(req, reply, this.file(key, version, build(r))));
+      if (rows !== undefined) return send(req, reply, this.file(key, version, build(rows)));
     }
-    return uncached().then((rows) => send(reply, build(rows)));
+    return uncached().then((rows) => send(req, reply, build(rows)));
   }
 
   private file(key: string, version: string, answer: Answer): Answer {
@@ -183,9 +188,16 @@ export class BookReads {
   }
 }
 
-function send(reply: FastifyReply, answer: Answer): string {
+function send(req: FastifyRequest, reply: FastifyReply, answer: Answer): string {
   if (answer.body === null) throw errors.bookNotFound();
   if (answer.link !== undefined) reply.header('link', answer.link);
+  if (answer.etag !== undefined) {
+    reply.header('etag', answer.etag);
+    if (req.headers['if-none-match'] !== undefined && notModified(req, answer.etag)) {
+      reply.code(304);
+      return '';
+    }
+  }
   reply.header('content-type', JSON_TYPE);
   return answer.body;
 }

@@ -7,8 +7,9 @@ import { writeTransaction } from '../db/write-transaction.js';
 import { errors } from '../errors.js';
 import { type Reply, type Req, route } from '../http/route.js';
 import type { AuthUser } from '../users/user.js';
+import { checkPreconditions, etagOf } from './conditional.js';
 import { BookReads, toBook } from './reads.js';
-import { type BookRow, deleteBook, findBook, insertBook, lockBook, updateBook } from './repository.js';
+import { type BookRow, deleteBook, insertBook, lockBook, updateBook } from './repository.js';
 import {
   AddBookSchema,
   type Book,
@@ -22,7 +23,7 @@ import { queryWords } from './search.js';
 
 const invalidInput = () => errors.invalidInput('Invalid input!');
 
-/** The book if the user may change it: its owner, or an admin. */
+/** Object-level authorization: the book if the user may change it, as its owner or an admin. */
 function owned(user: AuthUser, row: BookRow | undefined): BookRow {
   if (!row) throw errors.bookNotFound();
   if (row.owner_id !== user.id && !user.admin) throw errors.notBookOwner();
@@ -64,7 +65,11 @@ export class BookRoutes {
   @tokenRequired
   async createBook(user: AuthUser, req: Req<typeof CreateBookSchema>, reply: Reply<typeof CreateBookSchema>) {
     const book = await this.create(user, req.body);
-    return reply.code(201).header('location', `/bookapi/books/${book.id}`).send(book);
+    return reply
+      .code(201)
+      .header('location', `/bookapi/books/${book.id}`)
+      .header('etag', etagOf(book))
+      .send(book);
   }
 
   @route({ method: 'GET', url: '/bookapi/books/:id', schema: GetBookSchema })
@@ -77,13 +82,14 @@ export class BookRoutes {
   @route({ method: 'PATCH', url: '/bookapi/books/:id', schema: UpdateBookSchema, invalidInput })
   @scope('books:write')
   @tokenRequired
-  async updateBook(user: AuthUser, req: Req<typeof UpdateBookSchema>) {
+  async updateBook(user: AuthUser, req: Req<typeof UpdateBookSchema>, reply: Reply<typeof UpdateBookSchema>) {
     const id = Number(req.params.id);
     try {
       // The field a client leaves out keeps its value as of this change, not
       // as of a read another PATCH may have overtaken: read, lock and write at once.
       const updated = await writeTransaction(this.deps.db, async (trx) => {
         const row = owned(user, await lockBook(trx, id));
+        checkPreconditions(req, row);
         return updateBook(trx, id, {
           title: req.body.title?.trim() ?? row.title,
           author: req.body.author?.trim() ?? row.author,
@@ -91,6 +97,7 @@ export class BookRoutes {
         });
       });
       if (!updated) throw errors.bookNotFound();
+      reply.header('etag', etagOf(updated));
       return toBook(updated);
     } catch (error) {
       if (isUniqueViolation(error)) throw errors.bookExists();
@@ -103,8 +110,11 @@ export class BookRoutes {
   @tokenRequired
   async deleteBook(user: AuthUser, req: Req<typeof DeleteBookSchema>) {
     const id = Number(req.params.id);
-    await this.findOwned(user, id);
-    if (!(await deleteBook(this.deps.db, id))) throw errors.bookNotFound();
+    const deleted = await writeTransaction(this.deps.db, async (trx) => {
+      checkPreconditions(req, owned(user, await lockBook(trx, id)));
+      return deleteBook(trx, id);
+    });
+    if (!deleted) throw errors.bookNotFound();
     return { message: 'Book deleted' };
   }
 
@@ -120,11 +130,6 @@ export class BookRoutes {
       if (isUniqueViolation(error)) throw errors.bookExists();
       throw error;
     }
-  }
-
-  /** Object-level authorization: only the owner or an admin may change a book. */
-  private async findOwned(user: AuthUser, id: number): Promise<BookRow> {
-    return owned(user, await findBook(this.deps.db, id));
   }
 
   private now(): string {

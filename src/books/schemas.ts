@@ -89,9 +89,13 @@ export const CreateBookSchema = {
 export const GetBookSchema = {
   tags: ['books'],
   summary: 'Get one book',
+  description:
+    'The answer carries an ETag; a request whose If-None-Match names it gets 304 without a body. ' +
+    'Send the ETag back in If-Match with a PATCH or DELETE to make sure no other change came in between.',
   params: BookParams,
   response: {
     200: Book,
+    304: Type.Null({ description: 'Not modified: If-None-Match names the current ETag' }),
     400: ErrorResponse,
     404: { ...ErrorResponse, description: 'book does not exist' },
   },
@@ -108,6 +112,7 @@ export const UpdateBookSchema = {
     403: { ...ErrorResponse, description: 'Not the owner and not an admin' },
     404: { ...ErrorResponse, description: 'book does not exist' },
     409: { ...ErrorResponse, description: 'Book with same title already exists!' },
+    412: { ...ErrorResponse, description: 'If-Match or If-Unmodified-Since: the book has changed since' },
   },
 } as const;
 
@@ -120,5 +125,6 @@ export const DeleteBookSchema = {
     400: ErrorResponse,
     403: { ...ErrorResponse, description: 'Not the owner and not an admin' },
     404: { ...ErrorResponse, description: 'book does not exist' },
+    412: { ...ErrorResponse, description: 'If-Match or If-Unmodified-Since: the book has changed since' },
   },
 } as const;
