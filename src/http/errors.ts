@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isForeignKeyViolation, isUnstorableText } from '../db/errors.js';
 import { ApiError, type ErrorCode, errors } from '../errors.js';
+import { whenAnswered } from './pipelining.js';
 
 const INVALID_JSON = 'Malformed JSON body (or a forbidden __proto__ / constructor.prototype key)';
 
@@ -134,16 +135,40 @@ export function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoExcep
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'REQUEST_TIMEOUT', 'Request timed out']
         : [400, 'BAD_REQUEST', 'Malformed HTTP request'];
-  socket.end(rawAnswer(status, code, message));
+  endWith(socket, rawAnswer(status, code, message));
+}
+
+const ENDING = Symbol('bookapi.ending');
+
+/**
+ * Ends the connection with this answer once the answers to the requests
+ * ahead of it (pipelined) are written: they come first, and are theirs. One
+ * such answer per connection, whatever else goes wrong meanwhile.
+ */
+export function endWith(socket: Socket & { [ENDING]?: true }, answer: string): void {
+  if (socket[ENDING]) return;
+  socket[ENDING] = true;
+  whenAnswered(socket, () => {
+    if (!socket.destroyed && socket.writable) socket.end(answer);
+  });
 }
 
 /**
  * A whole answer in the API's JSON shape, with the baseline headers and
  * `Connection: close`, for the few cases where Node hands over a bare socket.
  */
-export function rawAnswer(status: number, code: ErrorCode, message: string): string {
+export function rawAnswer(
+  status: number,
+  code: ErrorCode,
+  message: string,
+  extra: Readonly<Record<string, string>> = {},
+): string {
   const body = JSON.stringify({ message, code });
-  const headers = Object.entries({ ...BASELINE_HEADERS, 'content-type': 'application/json; charset=utf-8' })
+  const headers = Object.entries({
+    ...BASELINE_HEADERS,
+    ...extra,
+    'content-type': 'application/json; charset=utf-8',
+  })
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('');
   return (
@@ -162,6 +187,8 @@ export const BASELINE_HEADERS: Readonly<Record<string, string>> = {
   'x-frame-options': 'SAMEORIGIN',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
+  'cross-origin-resource-policy': 'same-origin',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
 };
 
 /** Fastify's errors raised before routing (a malformed URL): our shape and headers. */

@@ -10,33 +10,65 @@ type Connection = Socket & { _httpMessage?: ServerResponse | null };
  * connection as soon as it is parsed and only queues their answers, so a
  * login sent right behind its signup, or a GET behind a DELETE, would run
  * before the request ahead of it had taken effect. RFC 9112 §9.3.2 allows
- * parallel processing only of safe requests; one at a time is simpler.
+ * parallel processing only of safe requests; one at a time is simpler. A
+ * request behind an answer that closed the connection (`Connection: close`,
+ * a refused body) is not run at all (RFC 9112 §9.6): nobody would hear it.
  *
  * Node writes one answer at a time per connection (`_httpMessage`, the same
  * field since its first releases) and hands the connection to the next
  * queued answer when one finishes. So a request is first in line when the
- * answer being written is its own, or none: then `next` runs at once, with
- * nothing allocated and nothing kept — the case of every client that does
- * not pipeline. The pipelining test guards the reliance on that field.
+ * answer being written is its own: then `next` runs at once, with nothing
+ * allocated and nothing kept — the case of every client that does not
+ * pipeline. The pipelining tests guard the reliance on that field.
  */
 export function afterPrevious(raw: IncomingMessage, res: ServerResponse, next: () => void): void {
   const connection = raw.socket as Connection | null;
-  const current = connection?._httpMessage;
-  // Not `writableFinished`: an answer can be written out before its 'finish' hands the connection
-  // on, and the answer handed it next may belong to another request still ahead of this one.
-  if (!connection || current === undefined || current === null || current === res || current.destroyed) {
+  if (!connection) {
     next();
     return;
   }
+  // Parsed after an answer that ended the connection: nobody would hear this one.
+  if (connection.writableEnded || connection.destroyed) return;
+  const current = connection._httpMessage;
+  if (current === res) {
+    next();
+    return;
+  }
+  // Not `writableFinished`: an answer can be written out before its 'finish' hands the
+  // connection on, and the answer handed it next may belong to a request still ahead of this one.
+  if (current === undefined || current === null) {
+    next();
+    return;
+  }
+  onceDone(current, () => afterPrevious(raw, res, next));
+}
+
+/**
+ * Runs `then` once no answer is pending on the connection any more: for the
+ * answers Node writes on the bare socket (a malformed or timed-out request,
+ * CONNECT), which must come after the answers to the requests ahead, not
+ * instead of them.
+ */
+export function whenAnswered(socket: Socket, then: () => void): void {
+  const current = (socket as Connection)._httpMessage;
+  // An answer to a request still being received (its body timed out, say) is not ahead of the
+  // failure: it is the failure's own request, and will never be written.
+  if (current === undefined || current === null || socket.destroyed || current.req?.complete === false) {
+    then();
+    return;
+  }
+  onceDone(current, () => whenAnswered(socket, then));
+}
+
+function onceDone(answer: ServerResponse, then: () => void): void {
   let called = false;
-  const again = () => {
+  const done = () => {
     if (called) return;
     called = true;
-    current.off('finish', again);
-    current.off('close', again);
-    // The next answer in line may be another one ahead of this request.
-    afterPrevious(raw, res, next);
+    answer.off('finish', done);
+    answer.off('close', done);
+    then();
   };
-  current.once('finish', again);
-  current.once('close', again);
+  answer.once('finish', done);
+  answer.once('close', done);
 }

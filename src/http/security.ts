@@ -13,11 +13,7 @@ import { lacksHost } from './wire-answers.js';
  * seen over HTTPS, and a CSP that allows nothing (a JSON answer opened in a
  * browser runs nothing). The same set as answers written before any hook runs.
  */
-export const API_HEADERS: Readonly<Record<string, string>> = {
-  ...BASELINE_HEADERS,
-  'cross-origin-resource-policy': 'same-origin',
-  'strict-transport-security': 'max-age=31536000; includeSubDomains',
-};
+export const API_HEADERS: Readonly<Record<string, string>> = BASELINE_HEADERS;
 
 /**
  * The docs UI is a page with scripts, styles and images of its own: a

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { BASELINE_HEADERS, rawAnswer } from './errors.js';
+import { BASELINE_HEADERS, endWith, rawAnswer } from './errors.js';
 
 /**
  * Requests Node answers by itself, before any route or hook: by default an
@@ -27,7 +28,12 @@ export function installWireAnswers(app: FastifyInstance): void {
   });
   app.server.on('connect', (_req, socket) => {
     socket.on('error', () => {});
-    socket.end(rawAnswer(405, 'METHOD_NOT_ALLOWED', 'CONNECT is not supported: this server is not a proxy'));
+    endWith(
+      socket as Socket,
+      rawAnswer(405, 'METHOD_NOT_ALLOWED', 'CONNECT is not supported: this server is not a proxy', {
+        allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS',
+      }),
+    );
   });
 }
 

@@ -17,10 +17,10 @@ function request(method: string, url: string, body?: object, headers: Record<str
 }
 
 /** Sends the requests in one write on one connection (the last closes it) and parses every answer. */
-async function pipeline(port: number, requests: string[]): Promise<RawAnswer[]> {
+async function pipeline(port: number, requests: string[], close = true): Promise<RawAnswer[]> {
   const last = requests.length - 1;
   const wire = requests
-    .map((r, i) => (i === last ? r.replace('\r\n', '\r\nConnection: close\r\n') : r))
+    .map((r, i) => (close && i === last ? r.replace('\r\n', '\r\nConnection: close\r\n') : r))
     .join('');
   const conn = await connect(port);
   conn.socket.write(wire);
@@ -84,5 +84,56 @@ test('pipelined: a GET behind a DELETE no longer finds the book, and the last of
       [200, 200, 200, 200, 200, 200, 200, 200, 404],
     );
     assert.equal(JSON.parse(answers[6]?.body ?? '{}').title, `Piped ${i} v5`, 'the GET sees the last PATCH');
+  }
+});
+
+test('pipelined: a request behind an answer that closes the connection is not run', async (t) => {
+  const { app, db } = await build(t);
+  const port = await listen(app);
+  const pair = await loginPair(app);
+  const json = { 'content-type': 'application/json' };
+  const broken = `POST /bookapi/books HTTP/1.1\r\nHost: x\r\nauthorization: ${pair.headers.authorization}\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{"ti,`;
+  for (const [i, first] of [
+    broken,
+    request(
+      'POST',
+      '/bookapi/books',
+      { title: 'Odd', author: 'Expect' },
+      { ...pair.headers, expect: 'teapot' },
+    ),
+  ].entries()) {
+    const title = `Never run ${i}`;
+    const answers = await pipeline(
+      port,
+      [first, request('POST', '/bookapi/books', { title, author: 'Nobody' }, { ...pair.headers, ...json })],
+      false,
+    );
+    assert.equal(answers.length, 1, JSON.stringify(answers));
+    assert.equal(answers[0]?.headers.connection, 'close');
+    const stored = await db.selectFrom('books').select('id').where('title', '=', title).execute();
+    assert.equal(stored.length, 0, 'the request behind it took no effect');
+  }
+});
+
+test('pipelined: a malformed request or CONNECT behind good ones is answered after them, not instead', async (t) => {
+  const { app, db } = await build(t);
+  const port = await listen(app);
+  const pair = await loginPair(app);
+  for (const tail of [
+    'GARBAGE\r\n\r\n',
+    'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+  ]) {
+    const title = `Kept ${tail.slice(0, 7)}`;
+    const answers = await pipeline(
+      port,
+      [request('POST', '/bookapi/books', { title, author: 'Someone' }, pair.headers), tail],
+      false,
+    );
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [201, tail.startsWith('CONNECT') ? 405 : 400],
+    );
+    assert.equal(JSON.parse(answers[0]?.body ?? '{}').title, title, 'the first answer is the book’s');
+    assert.equal((await db.selectFrom('books').select('id').where('title', '=', title).execute()).length, 1);
   }
 });
