@@ -2,6 +2,7 @@
 // Runs the whole test suite on SQLite, then again on PostgreSQL when
 // TEST_POSTGRES_URL is set (reported as skipped, visibly, when it is not).
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -41,6 +42,23 @@ function run(label, files, env) {
   return result.status === 0;
 }
 
+/** This run's id: its tests' PostgreSQL schemas are named after it (test/helpers.ts). */
+const RUN = randomBytes(4).toString('hex');
+
+/** This run's test schemas, dropped once the PostgreSQL run is over rather than while other files run. */
+async function dropTestSchemas(url) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query('select nspname from pg_namespace where nspname like $1', [
+      `t\\_${RUN}\\_%`,
+    ]);
+    for (const { nspname } of rows) await client.query(`drop schema if exists "${nspname}" cascade`);
+  } finally {
+    await client.end();
+  }
+}
+
 const files = testFiles('test');
 let ok = run('SQLite', files, { BOOKAPI_TEST_DB: 'sqlite' });
 
@@ -58,8 +76,9 @@ if (url) {
     run(
       'PostgreSQL',
       files.filter((f) => !DATABASE_INDEPENDENT.has(f)),
-      { BOOKAPI_TEST_DB: 'postgres' },
+      { BOOKAPI_TEST_DB: 'postgres', BOOKAPI_TEST_RUN: RUN },
     ) && ok;
+  await dropTestSchemas(url);
 } else {
   ok = run('PostgreSQL', ['scripts/postgres-skipped.test.mjs'], {}) && ok;
 }

@@ -27,14 +27,19 @@ export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL;
 
 /**
  * A fresh, empty database for one test: in-memory SQLite, or a new schema
- * on the test PostgreSQL server, dropped when the test ends.
+ * on the test PostgreSQL server. Under `npm test` the schemas carry the run's
+ * id and the runner (scripts/test.mjs) drops them once every file is done,
+ * not when each test ends: the query builder's migrator reads the catalog of
+ * every schema, and a schema another test file drops at that moment fails it
+ * ("schema … does not exist"). A file run by itself drops its own.
  */
 export async function testDatabaseUrl(t: TestContext): Promise<string> {
   if (TEST_DB === 'sqlite') return 'sqlite::memory:';
   if (!TEST_POSTGRES_URL) throw new Error('BOOKAPI_TEST_DB=postgres needs TEST_POSTGRES_URL');
-  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const run = process.env.BOOKAPI_TEST_RUN;
+  const schema = `t_${run ? `${run}_` : ''}${randomBytes(6).toString('hex')}`;
   await pgAdmin(TEST_POSTGRES_URL, `create schema ${schema}`);
-  t.after(() => pgAdmin(TEST_POSTGRES_URL, `drop schema if exists ${schema} cascade`));
+  if (!run) t.after(() => pgAdmin(TEST_POSTGRES_URL, `drop schema if exists ${schema} cascade`));
   const url = new URL(TEST_POSTGRES_URL);
   url.searchParams.set('options', `-c search_path=${schema}`);
   return url.toString();
