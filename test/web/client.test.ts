@@ -35,7 +35,11 @@ declare const document: {
   body: { append(node: unknown): void };
   documentElement: { scrollWidth: number };
 };
-declare const localStorage: { length: number };
+declare const localStorage: {
+  length: number;
+  removeItem(key: string): void;
+  getItem(key: string): string | null;
+};
 declare const sessionStorage: { length: number };
 declare const location: { hash: string };
 declare const navigator: { clipboard: { readText(): Promise<string> } };
@@ -227,6 +231,12 @@ describe('web client', { skip: SKIP }, () => {
         [0, ['bookapi-binding', 'bookapi-signed-in']],
         'no token stored',
       );
+      // A browser that used the client before the flag existed (its binding, no flag) is asked
+      // once, and keeps its session.
+      await page.evaluate(() => localStorage.removeItem('bookapi-signed-in'));
+      await page.reload();
+      await bookItem(page, 'Dune Messiah').waitFor();
+      assert.equal(await page.evaluate(() => localStorage.getItem('bookapi-signed-in')), '1');
       assert.equal(await page.evaluate(() => document.cookie), '', 'the refresh cookie is HttpOnly');
       assert.deepEqual(problems, []);
     } finally {

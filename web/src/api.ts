@@ -43,10 +43,13 @@ function binding(): string {
 }
 
 /**
- * Whether this browser has a session to restore. Not a secret, and not trusted: it only spares a
- * logged-out visitor's page the refresh that would fail (and a 401 in the console) on every load.
+ * Whether this browser has a session to restore: '1' yes, '0' no. Not a secret, and not trusted:
+ * it only spares a logged-out visitor's page the refresh that would fail (and a 401 in the
+ * console) on every load. Unknown (a browser that used the client before the flag existed, and so
+ * has its binding secret): the page asks once, and the answer sets it.
  */
 const SIGNED_IN_KEY = 'bookapi-signed-in';
+const signedIn = (yes: boolean) => localStorage.setItem(SIGNED_IN_KEY, yes ? '1' : '0');
 
 /** Cookie mode: the server keeps the refresh token in its cookie instead of the body. */
 const cookieMode = () => ({ 'X-Bookapi-Refresh': 'cookie', 'X-Bookapi-Binding': binding() });
@@ -72,7 +75,7 @@ export function onSessionEnd(handler: (why: SessionEnd) => void): void {
 export function forgetToken(): void {
   access = null;
   subject = undefined;
-  localStorage.removeItem(SIGNED_IN_KEY);
+  signedIn(false);
 }
 
 let subject: string | undefined;
@@ -85,7 +88,7 @@ export function onUserSwitch(handler: () => void): void {
 
 function keep(grant: AccessGrant): void {
   access = { token: grant.token, expiresAt: Date.now() + grant.expires_in * 1000 };
-  localStorage.setItem(SIGNED_IN_KEY, '1');
+  signedIn(true);
   // The token's subject (its payload is readable; it is verified by the server, not here).
   let sub: string | undefined;
   try {
@@ -158,7 +161,7 @@ function refresh(): Promise<string | null> {
     if (res.status === 401) {
       await drain(res);
       access = null;
-      localStorage.removeItem(SIGNED_IN_KEY);
+      signedIn(false);
       return null;
     }
     throw await failure(res);
@@ -170,7 +173,8 @@ function refresh(): Promise<string | null> {
 
 /** Restores the session a reload left behind (the cookie survives it; the access token does not). */
 export async function restore(): Promise<boolean> {
-  if (localStorage.getItem(SIGNED_IN_KEY) === null) return false;
+  const known = localStorage.getItem(SIGNED_IN_KEY);
+  if (known === '0' || (known === null && localStorage.getItem(BINDING_KEY) === null)) return false;
   return (await refresh()) !== null;
 }
 
