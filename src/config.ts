@@ -112,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ? 'sqlite:./data/bookapi.db'
         : `sqlite:${path.resolve(dataDirSetting, 'bookapi.db')}`),
   );
+  const connections = parseConnectionLimits(env);
   const dataDir = path.resolve(
     dataDirSetting ??
       (database.kind === 'sqlite' && database.file !== ':memory:' ? path.dirname(database.file) : './data'),
@@ -123,12 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGrace: parseTimer('SHUTDOWN_GRACE', read(env, 'SHUTDOWN_GRACE') ?? '10s', 86_400, '1 day'),
     database,
     dbPoolSize: parseCount('DB_POOL_SIZE', read(env, 'DB_POOL_SIZE') ?? '10'),
-    dbQueryTimeout: parseTimer(
-      'DB_QUERY_TIMEOUT',
-      read(env, 'DB_QUERY_TIMEOUT') ?? '5s',
-      MAX_CLIENT_TIMEOUT,
-      '1 hour',
-    ),
+    dbQueryTimeout: parseQueryTimeout(read(env, 'DB_QUERY_TIMEOUT') ?? '5s', connections.requestTimeout),
     dataDir,
     jwtSecret: checkSecret(read(env, 'JWT_SECRET')),
     jwtIssuer: read(env, 'JWT_ISSUER') ?? 'bookapi',
@@ -147,7 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: read(env, 'REDIS_PREFIX') ?? 'bookapi:',
     jwtKeys: parseJwtKeys(read(env, 'JWT_KEYS'), read(env, 'JWT_KEYS_FILE')),
     initialAdmin: parseInitialAdmin(read(env, 'ADMIN_USERNAME'), env.ADMIN_PASSWORD),
-    connections: parseConnectionLimits(env),
+    connections,
     auditRetention: parseDuration('AUDIT_RETENTION', read(env, 'AUDIT_RETENTION') ?? '90d'),
     personalAccessTokens: parseSwitch('PERSONAL_ACCESS_TOKENS', read(env, 'PERSONAL_ACCESS_TOKENS') ?? 'on'),
     metrics: parseMetrics(env, parsePort(read(env, 'PORT') ?? '5000')),
@@ -437,6 +433,22 @@ const MAX_CLIENT_TIMEOUT = 3600;
 function parseTimer(name: string, value: string, maxSeconds: number, maxText: string): number {
   const seconds = parseDuration(name, value);
   if (seconds > maxSeconds) throw new ConfigError(`${name} must be at most ${maxText}, got "${value}"`);
+  return seconds;
+}
+
+/**
+ * A request may wait DB_QUERY_TIMEOUT for a pool connection, then as long
+ * for its query; its socket is closed once nothing has moved on it for
+ * about REQUEST_TIMEOUT. Longer, and the client would get a dropped
+ * connection instead of the 503 a timeout promises.
+ */
+function parseQueryTimeout(value: string, requestTimeout: number): number {
+  const seconds = parseTimer('DB_QUERY_TIMEOUT', value, MAX_CLIENT_TIMEOUT, '1 hour');
+  if (2 * seconds > requestTimeout) {
+    throw new ConfigError(
+      `DB_QUERY_TIMEOUT (${seconds}s) must be at most half of REQUEST_TIMEOUT (${requestTimeout}s): a request may wait that long for a connection and as long again for its query, and is cut off after REQUEST_TIMEOUT`,
+    );
+  }
   return seconds;
 }
 

@@ -110,6 +110,7 @@ const bad: [string, Record<string, string>, RegExp][] = [
   ],
   ['a SHUTDOWN_GRACE past a timer', { SHUTDOWN_GRACE: '30d' }, /SHUTDOWN_GRACE must be at most 1 day/],
   ['a DB_QUERY_TIMEOUT past a timer', { DB_QUERY_TIMEOUT: '30d' }, /DB_QUERY_TIMEOUT must be at most 1 hour/],
+  ['a DB_QUERY_TIMEOUT past the request', { DB_QUERY_TIMEOUT: '1m' }, /at most half of REQUEST_TIMEOUT/],
 ];
 
 for (const [name, env, message] of bad) {
@@ -140,7 +141,11 @@ test('the generated secret is 256 random bits, kept with mode 0600 and reused', 
 test('DB_QUERY_TIMEOUT: 5 s by default, else a positive duration', () => {
   assert.equal(loadConfig({}).dbQueryTimeout, 5);
   assert.equal(loadConfig({ DB_QUERY_TIMEOUT: '1' }).dbQueryTimeout, 1);
-  assert.equal(loadConfig({ DB_QUERY_TIMEOUT: '1m' }).dbQueryTimeout, 60);
+  assert.equal(loadConfig({ DB_QUERY_TIMEOUT: '1m', REQUEST_TIMEOUT: '2m' }).dbQueryTimeout, 60);
+  assert.throws(
+    () => loadConfig({ DB_QUERY_TIMEOUT: '20s' }),
+    /DB_QUERY_TIMEOUT \(20s\) must be at most half of REQUEST_TIMEOUT \(30s\)/,
+  );
   assert.throws(() => loadConfig({ DB_QUERY_TIMEOUT: '0' }), /DB_QUERY_TIMEOUT must be a positive duration/);
 });
 
