@@ -14,34 +14,47 @@ export const REDACT = [
   '*.refresh_token',
 ];
 
-/** Query parameters whose values are kept out of the log, by name or by look. */
-const SECRET_NAME = /token|secret|key|pass|auth|refresh|code|sig|session|cookie/i;
-const SECRET_VALUE = /^(bkp_|eyJ)/;
+/** Query parameters whose values are kept out of the log, by name. */
+const SECRET_NAME = /token|secret|key|pass|pwd|^pw$|auth|bearer|refresh|code|sig|session|cookie|jwt/i;
+/** Personal access tokens and JWTs, wherever they stand (the path too, a bare `?token`). */
+const SECRET_VALUE = /bkp_[\w-]+|eyJ[\w-]*\.[\w-]*(?:\.[\w-]*)?/g;
+
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text; // Malformed encoding: judged as sent.
+  }
+}
 
 /**
- * The request's URL with the values of credential-like query parameters
- * replaced. The API never reads a token from the query string, but a script
- * that puts one there by mistake must not leave it in every log reader's hands.
+ * The request's URL with credentials replaced. The API never reads a token
+ * from the URL, but a script that puts one there by mistake must not leave
+ * it in every log reader's hands: values of credential-like parameters
+ * (`&` or `;` separated, names judged decoded), and anything shaped like a
+ * personal access token or a JWT, encoded or not.
  */
 export function loggableUrl(url: string): string {
   const q = url.indexOf('?');
-  if (q === -1) return url;
-  const parts = url
-    .slice(q + 1)
-    .split('&')
-    .map((part) => {
-      const eq = part.indexOf('=');
-      if (eq === -1) return part;
-      const name = part.slice(0, eq);
-      let value = part.slice(eq + 1);
-      try {
-        value = decodeURIComponent(value.replace(/\+/g, ' '));
-      } catch {
-        // Malformed encoding: judged as sent.
-      }
-      return SECRET_NAME.test(name) || SECRET_VALUE.test(value.trim()) ? `${name}=[redacted]` : part;
-    });
-  return `${url.slice(0, q)}?${parts.join('&')}`;
+  const path = q === -1 ? url : url.slice(0, q);
+  const query =
+    q === -1
+      ? ''
+      : `?${url
+          .slice(q + 1)
+          .split(/([&;])/)
+          .map((part) => {
+            if (part === '&' || part === ';') return part;
+            const eq = part.indexOf('=');
+            const name = eq === -1 ? '' : part.slice(0, eq);
+            const value = eq === -1 ? part : part.slice(eq + 1);
+            if (eq !== -1 && SECRET_NAME.test(decoded(name))) return `${name}=[redacted]`;
+            if (decoded(value).search(SECRET_VALUE) !== -1)
+              return eq === -1 ? '[redacted]' : `${name}=[redacted]`;
+            return part;
+          })
+          .join('')}`;
+  return `${path}${query}`.replace(SECRET_VALUE, '[redacted]');
 }
 
 /**

@@ -79,7 +79,13 @@ export async function serve(flags: ServeFlags = {}): Promise<void> {
         `cannot listen on ${config.host}:${config.port}: ${code === 'EADDRNOTAVAIL' ? config.host : `port ${config.port}`} ${why} (set PORT/HOST or --port/--host)`,
       );
     }
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL') {
+    if (code === 'EAI_AGAIN') {
+      // The name server did not answer: the setting may be right, so not a configuration error.
+      throw new Error(
+        `cannot resolve HOST "${config.host}" right now (EAI_AGAIN): the name server did not answer`,
+      );
+    }
+    if (code === 'ENOTFOUND' || code === 'EAI_FAIL') {
       throw new ConfigError(
         `HOST "${config.host}" is a name this machine cannot resolve (${code}); set HOST (or --host) to one of its addresses, such as 127.0.0.1 or 0.0.0.0`,
       );

@@ -56,6 +56,9 @@ test('auth events are logged as structured events, never with a password or a wh
     `/me?access_token=${again.token}`,
     `/bookapi/books?q=dune&token=${encodeURIComponent(pat)}`,
     `/bookapi/books?x=${pat}`,
+    `/bookapi/books?${pat}`,
+    `/bookapi/books?q=Bearer%20${again.token}`,
+    `/bookapi/books?a=1;%74oken=${pat}`,
   ])
     assert.equal((await app.inject({ method: 'GET', url })).statusCode, 401);
   await post('/logout', {}, fresh);
