@@ -124,7 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGrace: parseTimer('SHUTDOWN_GRACE', read(env, 'SHUTDOWN_GRACE') ?? '10s', 86_400, '1 day'),
     database,
     dbPoolSize: parseCount('DB_POOL_SIZE', read(env, 'DB_POOL_SIZE') ?? '10'),
-    dbQueryTimeout: parseQueryTimeout(read(env, 'DB_QUERY_TIMEOUT') ?? '5s', connections.requestTimeout),
+    dbQueryTimeout: parseQueryTimeout(read(env, 'DB_QUERY_TIMEOUT'), connections.requestTimeout),
     dataDir,
     jwtSecret: checkSecret(read(env, 'JWT_SECRET')),
     jwtIssuer: read(env, 'JWT_ISSUER') ?? 'bookapi',
@@ -440,9 +440,11 @@ function parseTimer(name: string, value: string, maxSeconds: number, maxText: st
  * A request may wait DB_QUERY_TIMEOUT for a pool connection, then as long
  * for its query; its socket is closed once nothing has moved on it for
  * about REQUEST_TIMEOUT. Longer, and the client would get a dropped
- * connection instead of the 503 a timeout promises.
+ * connection instead of the 503 a timeout promises. Unset: 5 s, or half of
+ * a shorter REQUEST_TIMEOUT (at least 1 s).
  */
-function parseQueryTimeout(value: string, requestTimeout: number): number {
+function parseQueryTimeout(value: string | undefined, requestTimeout: number): number {
+  if (value === undefined) return Math.max(1, Math.min(5, Math.floor(requestTimeout / 2)));
   const seconds = parseTimer('DB_QUERY_TIMEOUT', value, MAX_CLIENT_TIMEOUT, '1 hour');
   if (2 * seconds > requestTimeout) {
     throw new ConfigError(

@@ -142,6 +142,9 @@ test('DB_QUERY_TIMEOUT: 5 s by default, else a positive duration', () => {
   assert.equal(loadConfig({}).dbQueryTimeout, 5);
   assert.equal(loadConfig({ DB_QUERY_TIMEOUT: '1' }).dbQueryTimeout, 1);
   assert.equal(loadConfig({ DB_QUERY_TIMEOUT: '1m', REQUEST_TIMEOUT: '2m' }).dbQueryTimeout, 60);
+  // Unset, it follows a short REQUEST_TIMEOUT down.
+  assert.equal(loadConfig({ REQUEST_TIMEOUT: '4', HEADERS_TIMEOUT: '2' }).dbQueryTimeout, 2);
+  assert.equal(loadConfig({ REQUEST_TIMEOUT: '1', HEADERS_TIMEOUT: '1' }).dbQueryTimeout, 1);
   assert.throws(
     () => loadConfig({ DB_QUERY_TIMEOUT: '20s' }),
     /DB_QUERY_TIMEOUT \(20s\) must be at most half of REQUEST_TIMEOUT \(30s\)/,
