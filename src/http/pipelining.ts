@@ -1,8 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-/** The answer Node is writing on a connection; answers to later pipelined requests queue behind it. */
-type Connection = Socket & { _httpMessage?: ServerResponse | null };
+const TAIL = Symbol('bookapi.pipelineTail');
+
+/**
+ * The answer Node is writing on a connection (answers to later pipelined
+ * requests queue behind it), and the answer of the last request that had to
+ * wait its turn on it.
+ */
+type Connection = Socket & { _httpMessage?: ServerResponse | null; [TAIL]?: ServerResponse };
 
 /**
  * Runs `next` once every request ahead of this one on its connection is
@@ -19,7 +25,9 @@ type Connection = Socket & { _httpMessage?: ServerResponse | null };
  * queued answer when one finishes. So a request is first in line when the
  * answer being written is its own: then `next` runs at once, with nothing
  * allocated and nothing kept — the case of every client that does not
- * pipeline. The pipelining tests guard the reliance on that field.
+ * pipeline. The pipelining tests guard the reliance on that field. A request
+ * that must wait waits for the one right ahead of it (a chain, one listener
+ * per answer), not all for the answer being written.
  */
 export function afterPrevious(raw: IncomingMessage, res: ServerResponse, next: () => void): void {
   const connection = raw.socket as Connection | null;
@@ -27,20 +35,35 @@ export function afterPrevious(raw: IncomingMessage, res: ServerResponse, next: (
     next();
     return;
   }
+  const current = connection._httpMessage;
+  if (current === res && !connection.writableEnded) {
+    next();
+    return;
+  }
+  // Waiting: behind the request that arrived right before this one, if it is still at work.
+  // (`writableFinished` is enough for it: written out, its request is done, and so are those
+  // ahead of it.)
+  const tail = connection[TAIL];
+  connection[TAIL] = res;
+  inTurn(
+    connection,
+    res,
+    next,
+    tail !== undefined && !tail.writableFinished && !tail.destroyed ? tail : undefined,
+  );
+}
+
+function inTurn(connection: Connection, res: ServerResponse, next: () => void, ahead?: ServerResponse): void {
   // Parsed after an answer that ended the connection: nobody would hear this one.
   if (connection.writableEnded || connection.destroyed) return;
   const current = connection._httpMessage;
-  if (current === res) {
+  if (current === res || current === undefined || current === null) {
     next();
     return;
   }
-  // Not `writableFinished`: an answer can be written out before its 'finish' hands the
-  // connection on, and the answer handed it next may belong to a request still ahead of this one.
-  if (current === undefined || current === null) {
-    next();
-    return;
-  }
-  onceDone(current, () => afterPrevious(raw, res, next));
+  // Not `writableFinished` for `current`: an answer can be written out before its 'finish' hands
+  // the connection on, and the answer handed it next may belong to a request still ahead of this one.
+  onceDone(ahead ?? current, () => inTurn(connection, res, next));
 }
 
 /**

@@ -1,5 +1,6 @@
 // Requests pipelined on one keep-alive connection take effect in the order they were sent.
 import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
 import { test } from 'node:test';
 import { addBook, build, loginPair, ORIGINAL_USER } from '../helpers.js';
 import { connect, listen, type RawAnswer } from './wire.js';
@@ -136,4 +137,45 @@ test('pipelined: a malformed request or CONNECT behind good ones is answered aft
     assert.equal(JSON.parse(answers[0]?.body ?? '{}').title, title, 'the first answer is the book’s');
     assert.equal((await db.selectFrom('books').select('id').where('title', '=', title).execute()).length, 1);
   }
+});
+
+test('pipelined: forty requests deep, each waits only for the one ahead; all answered in order', async (t) => {
+  const { app } = await build(t);
+  const port = await listen(app);
+  const pair = await loginPair(app);
+  const book = await addBook(app, pair.headers, { title: 'Deep', author: 'Pipeline' });
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.message);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  // The most listeners any answer had: one waiter per answer in a chain, not every waiter on one.
+  const seen: ServerResponse[] = [];
+  const onRequest = (_req: unknown, res: ServerResponse) => seen.push(res);
+  app.server.on('request', onRequest);
+  let most = 0;
+  const sampler = setInterval(() => {
+    for (const res of seen) most = Math.max(most, res.listenerCount('finish'));
+  }, 1);
+  t.after(() => clearInterval(sampler));
+  const url = `/bookapi/books/${book.id}`;
+  const requests = Array.from({ length: 40 }, (_, v) =>
+    v % 2 === 0
+      ? request('PATCH', url, { title: `Deep v${v}` }, pair.headers)
+      : request('GET', url, undefined, pair.headers),
+  );
+  // A login first: its password hash takes a while, and everything behind it waits.
+  const answers = await pipeline(port, [request('POST', '/login', ORIGINAL_USER), ...requests]);
+  assert.equal(answers.length, 41);
+  assert.equal(answers.shift()?.status, 201);
+  answers.forEach((a, v) => {
+    assert.equal(a.status, 200, `request ${v}`);
+    assert.equal(
+      JSON.parse(a.body).title,
+      `Deep v${v % 2 === 0 ? v : v - 1}`,
+      `request ${v} saw the PATCH before it`,
+    );
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(warnings, []);
+  assert.ok(most > 0 && most <= 4, `at most ${most} 'finish' listeners on one answer`);
 });
