@@ -295,31 +295,15 @@ test('a cookie is bound to the client’s secret: taken or planted without it, i
 
 test('a JSON login’s refresh token planted as the cookie is refused: it cannot switch a browser into that account', async (t) => {
   const { app } = await build(t);
-  await app.inject({
-    method: 'POST',
-    url: '/signup',
-    payload: { username: 'mallory', password: 'correct horse 9' },
-  });
-  const mallory = body<{ refresh_token: string }>(
-    await app.inject({
-      method: 'POST',
-      url: '/login',
-      payload: { username: 'mallory', password: 'correct horse 9' },
-    }),
-  );
+  // Plain JSON logins: sessions without a binding secret.
+  const mallory = await loginPair(app, 'mallory', 'correct horse 9');
   assert.equal(typeof mallory.refresh_token, 'string');
   // The victim's page, with its own secret, sends the cookie a page on another port planted.
   const planted = await refresh(app, mallory.refresh_token);
   assert.equal(planted.statusCode, 401);
   assert.equal(planted.json().token, undefined);
   // Nor can the victim's page log out a session that was never a browser's.
-  const other = body<{ refresh_token: string }>(
-    await app.inject({
-      method: 'POST',
-      url: '/login',
-      payload: { username: 'mallory', password: 'correct horse 9' },
-    }),
-  );
+  const other = await loginPair(app, 'mallory', 'correct horse 9');
   const out = await app.inject({
     method: 'POST',
     url: '/token/logout',

@@ -214,16 +214,21 @@ test(
   },
 );
 
+/** A server on a SQLite file of its own, which the test may open as another process would. */
+async function serveSqliteFile(t: TestContext, env: Record<string, string> = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bookapi-lock-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'books.db');
+  const server = startServer({ DATABASE_URL: `sqlite:${file}`, ...env });
+  t.after(() => stopServer(server));
+  return { file, base: await server.ready() };
+}
+
 test(
   'SQLite: another process holding the write lock past DB_QUERY_TIMEOUT: writes 503 with Retry-After, reads go on',
   TEST_DB === 'sqlite' ? {} : { skip: 'runs in the SQLite suite' },
   async (t) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bookapi-lock-'));
-    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const file = path.join(dir, 'books.db');
-    const server = startServer({ DATABASE_URL: `sqlite:${file}`, DB_QUERY_TIMEOUT: '1' });
-    t.after(() => stopServer(server));
-    const base = await server.ready();
+    const { file, base } = await serveSqliteFile(t, { DB_QUERY_TIMEOUT: '1' });
     await call(base, 'POST', '/signup', ORIGINAL_USER);
     const { token } = (await call(base, 'POST', '/login', ORIGINAL_USER)).body as { token: string };
     const headers = { authorization: `Bearer ${token}` };
@@ -261,12 +266,7 @@ test(
   'SQLite: a demotion that reads the admins before it writes waits for another process’s write lock, as every write does',
   TEST_DB === 'sqlite' ? {} : { skip: 'runs in the SQLite suite' },
   async (t) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bookapi-lock-'));
-    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const file = path.join(dir, 'books.db');
-    const server = startServer({ DATABASE_URL: `sqlite:${file}` });
-    t.after(() => stopServer(server));
-    const base = await server.ready();
+    const { file, base } = await serveSqliteFile(t);
     const root = { username: 'root', password: ORIGINAL_USER.password };
     await call(base, 'POST', '/signup', root);
     await call(base, 'POST', '/signup', ORIGINAL_USER);
